@@ -1,0 +1,12 @@
+"""Registration of every subcommand, one module each."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach every subcommand module's commands to ``app``."""
+    from gapwatch.cli import refdata_commands
+
+    refdata_commands.register(app)
