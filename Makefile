@@ -23,7 +23,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(VENV)/bin/gapwatch demo --out $(DEMO_DIR)
+	$(VENV)/bin/gapwatch refdata summary
 
 test: install-test
 	$(PY) -m pytest
