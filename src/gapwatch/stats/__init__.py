@@ -1,1 +1,39 @@
-"""gapwatch.stats."""
+"""Statistics for health-inequality indicators: pure, vectorised, no I/O.
+
+Each method family has its own module; every function names its published method and
+reference. Arguments broadcast; DataFrames may be pandas or Polars and results come
+back as the same kind.
+"""
+
+from gapwatch.stats.compare import compare
+from gapwatch.stats.funnels import funnel_limits
+from gapwatch.stats.gaps import gap, mover_difference
+from gapwatch.stats.heat import heat_measures
+from gapwatch.stats.intervals import byars, exact_poisson, poisson_limits, wilson, z_value
+from gapwatch.stats.means import mean
+from gapwatch.stats.proportions import proportion
+from gapwatch.stats.rates import rate
+from gapwatch.stats.sii import regression_weights, sii
+from gapwatch.stats.standardisation import ESP2013, dsr, isr, smr
+
+__all__ = [
+    "ESP2013",
+    "byars",
+    "compare",
+    "dsr",
+    "exact_poisson",
+    "funnel_limits",
+    "gap",
+    "heat_measures",
+    "isr",
+    "mean",
+    "mover_difference",
+    "poisson_limits",
+    "proportion",
+    "rate",
+    "regression_weights",
+    "sii",
+    "smr",
+    "wilson",
+    "z_value",
+]

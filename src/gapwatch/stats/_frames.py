@@ -1,0 +1,53 @@
+"""Results as DataFrames of the kind the caller gave (pandas by default, or Polars)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapwatch.errors import InputError
+
+
+def is_polars(data: Any) -> bool:
+    return type(data).__module__.split(".")[0] == "polars"
+
+
+def to_pandas(data: Any, argument: str = "data") -> pd.DataFrame:
+    """A pandas view of ``data`` (pandas or Polars DataFrame)."""
+    if isinstance(data, pd.DataFrame):
+        return data
+    if is_polars(data):
+        frame: pd.DataFrame = data.to_pandas()
+        return frame
+    raise InputError(f"{argument}: expected a pandas or Polars DataFrame, got {type(data).__name__}")
+
+
+def like(data: Any, frame: pd.DataFrame) -> Any:
+    """``frame`` as the same kind of DataFrame as ``data``."""
+    if is_polars(data):
+        import polars as pl
+
+        return pl.from_pandas(frame)
+    return frame
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str | None], argument: str = "data") -> None:
+    missing = [column for column in columns if column is not None and column not in frame.columns]
+    if missing:
+        raise InputError(f"{argument}: no column(s) named {', '.join(map(repr, missing))}")
+
+
+def result_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A DataFrame from equal-length arrays or scalars (scalars give one row)."""
+    arrays = {name: np.atleast_1d(np.asarray(value)) for name, value in columns.items()}
+    length = max(len(array) for array in arrays.values())
+    return pd.DataFrame({name: np.broadcast_to(array, (length,)) for name, array in arrays.items()})
+
+
+def group_keys(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)

@@ -1,0 +1,65 @@
+"""Input checks shared by every statistical method, each failing with one line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gapwatch.errors import InputError, rows
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def as_float_array(values: Any, argument: str) -> FloatArray:
+    """``values`` as a float array, or an error naming the argument and how many rows are not numbers."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf":
+        return array.astype("float64", copy=False)
+    try:
+        return array.astype("float64")
+    except (TypeError, ValueError):
+        flat = array.ravel()
+        bad = 0
+        for item in flat:
+            try:
+                float(item)
+            except (TypeError, ValueError):
+                bad += 1
+        raise InputError(f"{argument}: {rows(bad)} not numeric") from None
+
+
+def check_confidence(confidence: float | Any, argument: str = "confidence") -> FloatArray:
+    """Confidence levels as an array; each must lie in [0.9, 1)."""
+    levels = as_float_array(confidence, argument)
+    bad = ~((levels >= 0.9) & (levels < 1))
+    if bad.any():
+        raise InputError(
+            f"{argument}: {rows(int(bad.sum()))} outside [0.9, 1) (e.g. {levels[bad].ravel()[0]!r}); "
+            "give a level such as 0.95 or 0.998"
+        )
+    return levels
+
+
+def check_non_negative(values: FloatArray, argument: str) -> None:
+    """Counts, populations and standard errors cannot be negative."""
+    bad = values < 0
+    if bad.any():
+        raise InputError(f"{argument}: {rows(int(bad.sum()))} negative")
+
+
+def check_not_above(numerator: FloatArray, denominator: FloatArray, argument: str) -> None:
+    """A proportion's numerator cannot exceed its denominator."""
+    bad = numerator > denominator
+    if bad.any():
+        raise InputError(f"{argument}: {rows(int(bad.sum()))} with numerator above denominator")
+
+
+def check_positive(values: FloatArray, argument: str) -> None:
+    """Denominators and populations must be above zero."""
+    bad = values <= 0
+    if bad.any():
+        raise InputError(f"{argument}: {rows(int(bad.sum()))} zero or negative")
