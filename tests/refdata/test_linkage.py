@@ -41,10 +41,7 @@ def _check(linked: ibis.Table) -> None:
     frame = linked.to_pandas().sort_values("record", ignore_index=True)
     assert frame.lsoa_status.tolist() == EXPECTED
     assert frame.imd_decile.notna().tolist() == [status == "valid" for status in EXPECTED]
-    assert (
-        frame.loc[0, "icb_code"]
-        == refdata.lsoa(2021).set_index("lsoa_code").loc["E01000001", "icb_code"]
-    )
+    assert frame.loc[0, "icb_code"] == refdata.lsoa(2021).set_index("lsoa_code").loc["E01000001", "icb_code"]
     summary = refdata.link_summary(linked).set_index("lsoa_status").rows
     assert summary.to_dict() == {
         "valid": 2,

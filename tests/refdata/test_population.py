@@ -36,9 +36,7 @@ def test_split_lsoa_is_shared_among_its_successors() -> None:
     children = new[new.lsoa_code.isin(parts.lsoa_code_2021)]
     # Only this parent feeds these children, so their sum is the parent's population.
     if weights[weights.lsoa_code_2021.isin(parts.lsoa_code_2021)].lsoa_code_2011.nunique() == 1:
-        assert children.population.sum() == pytest.approx(
-            old[old.lsoa_code == split].population.sum()
-        )
+        assert children.population.sum() == pytest.approx(old[old.lsoa_code == split].population.sum())
 
 
 @pytest.mark.parametrize(("scheme", "bands"), [("single", 91), ("5y", 19), ("10y", 10)])

@@ -54,7 +54,9 @@ def test_sii_and_rii_match_the_reference(description: str, levels: list[float], 
             reference = [row[f"{m}_{side}cl_{number}"] for m in ("sii", "rii") for side in ("lower", "upper")]
             if np.isnan(reference).all():
                 continue
-            ours = [mine.loc[level, column] for column in ("sii_lower", "sii_upper", "rii_lower", "rii_upper")]
+            ours = [
+                mine.loc[level, column] for column in ("sii_lower", "sii_upper", "rii_lower", "rii_upper")
+            ]
             for measure in (0, 2):
                 width = reference[measure + 1] - reference[measure]
                 # The reference limits are themselves 100,000-draw simulations: agree within
@@ -63,7 +65,12 @@ def test_sii_and_rii_match_the_reference(description: str, levels: list[float], 
                 for side in (0, 1):
                     expected_limit = reference[measure + side]
                     close = abs(ours[measure + side] - expected_limit)
-                    assert close <= max(0.01 * abs(expected_limit), tolerance), (area, level, measure, side)
+                    assert close <= max(0.01 * abs(expected_limit), tolerance), (
+                        area,
+                        level,
+                        measure,
+                        side,
+                    )
 
 
 def test_analytic_limits_equal_a_large_simulation() -> None:
@@ -76,7 +83,9 @@ def test_analytic_limits_equal_a_large_simulation() -> None:
 
 def test_standard_error_gives_the_same_point_estimates() -> None:
     data = _case("default (e.g. life expectancy) - default parameters")
-    from_limits = stats.sii(data, "Quantile", "Population", "Value", by="Area", lower="LowerCL", upper="UpperCL")
+    from_limits = stats.sii(
+        data, "Quantile", "Population", "Value", by="Area", lower="LowerCL", upper="UpperCL"
+    )
     from_se = stats.sii(data, "Quantile", "Population", "Value", by="Area", se="StandardError")
     np.testing.assert_allclose(from_limits.sii, from_se.sii)
     np.testing.assert_allclose(from_limits.sii_lower, from_se.sii_lower, rtol=1e-3)
@@ -96,7 +105,9 @@ def test_multiplier_scales_sii_and_a_negative_one_inverts_rii() -> None:
 def test_transform_fits_on_the_log_scale() -> None:
     frame = pd.DataFrame({"q": range(1, 6), "pop": 1000.0, "rate": [10.0 * 1.1**k for k in range(5)],
                           "se": 0.05})  # fmt: skip
-    result = stats.sii(frame, "q", "pop", "rate", value_type="rate", se="se", transform=True, reps=2000, seed=1)
+    result = stats.sii(
+        frame, "q", "pop", "rate", value_type="rate", se="se", transform=True, reps=2000, seed=1
+    )
     # Equal populations: ranks 0.1..0.9; log-linear values give slope ln(1.1)/0.2 per unit rank.
     slope = np.log(1.1) / 0.2
     intercept = np.log(10.0) - 0.1 * slope
@@ -117,12 +128,26 @@ def test_incomplete_area_is_reported_not_dropped() -> None:
 @pytest.mark.parametrize(
     ("description", "options", "message"),
     [
-        ("error handling - invalid proportion in CLs", {"value_type": "proportion"}, "limits outside 0 to 1"),
-        ("error handling - negative populations", {}, "Population: 1 row zero, negative or missing"),
-        ("error handling - negative counts/standard error", {"se": "StandardError"}, "negative or missing"),
+        (
+            "error handling - invalid proportion in CLs",
+            {"value_type": "proportion"},
+            "limits outside 0 to 1",
+        ),
+        (
+            "error handling - negative populations",
+            {},
+            "Population: 1 row zero, negative or missing",
+        ),
+        (
+            "error handling - negative counts/standard error",
+            {"se": "StandardError"},
+            "negative or missing",
+        ),
     ],
 )
-def test_reference_error_cases_are_rejected(description: str, options: dict[str, object], message: str) -> None:
+def test_reference_error_cases_are_rejected(
+    description: str, options: dict[str, object], message: str
+) -> None:
     data = _case(description)
     arguments: dict[str, object] = {"by": "Area", "lower": "LowerCL", "upper": "UpperCL"} | options
     with pytest.raises(InputError, match=message):
@@ -130,7 +155,9 @@ def test_reference_error_cases_are_rejected(description: str, options: dict[str,
 
 
 def test_other_bad_input() -> None:
-    frame = pd.DataFrame({"q": [1, 2], "pop": [10.0, 10.0], "v": [1.0, 2.0], "lo": [0.5, np.nan], "hi": [1.5, 2.5]})
+    frame = pd.DataFrame(
+        {"q": [1, 2], "pop": [10.0, 10.0], "v": [1.0, 2.0], "lo": [0.5, np.nan], "hi": [1.5, 2.5]}
+    )
     with pytest.raises(InputError, match="give se, or both lower and upper"):
         stats.sii(frame, "q", "pop", "v")
     with pytest.raises(InputError, match="lo/hi: 1 row missing a confidence limit"):

@@ -21,9 +21,7 @@ def summary(
     from gapwatch import refdata
 
     frame = refdata.lsoa(vintage)
-    table = Table(
-        title=f"England reference data, {vintage} LSOAs (IMD {int(frame.imd_year.iloc[0])})"
-    )
+    table = Table(title=f"England reference data, {vintage} LSOAs (IMD {int(frame.imd_year.iloc[0])})")
     table.add_column("what")
     table.add_column("count", justify="right")
     table.add_row("LSOAs", f"{len(frame):,}")

@@ -65,7 +65,6 @@ def check_vintage(vintage: object, argument: str = "vintage") -> int:
     """Return ``vintage`` as an int, or raise a one-line error naming the choices."""
     if isinstance(vintage, bool) or vintage not in VINTAGES:
         raise InputError(
-            f"{argument}={vintage!r} is not a known LSOA vintage; choose 2011 (IMD 2019) "
-            "or 2021 (IMD 2025)"
+            f"{argument}={vintage!r} is not a known LSOA vintage; choose 2011 (IMD 2019) or 2021 (IMD 2025)"
         )
     return int(str(vintage))

@@ -109,9 +109,7 @@ def _lsoa2011() -> pd.DataFrame:
         }
     )
     frame = imd.merge(nhs, on="lsoa_code", how="left", validate="one_to_one")
-    frame = frame.merge(
-        _regions_of_2022_authorities(), on="ltla_code", how="left", validate="many_to_one"
-    )
+    frame = frame.merge(_regions_of_2022_authorities(), on="ltla_code", how="left", validate="many_to_one")
     frame = _with_deprivation(frame, 2019)
     return frame[LSOA_COLUMNS].sort_values("lsoa_code", ignore_index=True)
 

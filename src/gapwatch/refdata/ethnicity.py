@@ -72,9 +72,7 @@ def ethnic_groups(lsoa_vintage: int = 2021) -> pd.DataFrame:
     ['Asian', 'Black', 'Mixed', 'Other', 'White']
     """
     if check_vintage(lsoa_vintage, "lsoa_vintage") != 2021:
-        raise InputError(
-            "lsoa_vintage=2011: Census 2021 ethnic groups are published on 2021 LSOAs only"
-        )
+        raise InputError("lsoa_vintage=2011: Census 2021 ethnic groups are published on 2021 LSOAs only")
     frame = read_parquet("ethnicity2021_lsoa21").rename(
         columns={"lsoa21_code": "lsoa_code", "n": "population"}
     )

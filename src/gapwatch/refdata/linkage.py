@@ -58,9 +58,7 @@ def link(table: ir.Table, lsoa_column: str = "lsoa_code", vintage: int = 2021) -
     added = [*linked_columns(chosen), "lsoa_status"]
     clashes = [column for column in added if column in table.columns]
     if clashes:
-        raise InputError(
-            f"link: the table already has column(s) {', '.join(clashes)}; rename them first"
-        )
+        raise InputError(f"link: the table already has column(s) {', '.join(clashes)}; rename them first")
     lookup = ibis.memtable(_lookup(chosen))
     other = ibis.memtable(_other_vintage_codes(chosen))
     code = table[lsoa_column].cast("string").strip().upper()
@@ -87,9 +85,7 @@ def link_summary(linked: ir.Table) -> pd.DataFrame:
     Columns ``lsoa_status, rows, share`` (share of all rows, 0 to 1).
     """
     counts = linked.group_by("lsoa_status").agg(rows=linked.count()).to_pandas()
-    frame = pd.DataFrame({"lsoa_status": list(LSOA_STATUSES)}).merge(
-        counts, on="lsoa_status", how="left"
-    )
+    frame = pd.DataFrame({"lsoa_status": list(LSOA_STATUSES)}).merge(counts, on="lsoa_status", how="left")
     frame["rows"] = frame["rows"].fillna(0).astype("int64")
     total = int(frame["rows"].sum())
     frame["share"] = frame["rows"] / total if total else 0.0

@@ -42,9 +42,7 @@ def lsoa_weights_2011_to_2021() -> pd.DataFrame:
     """
     lookup = read_parquet("lookup_lsoa11_lsoa21_ltla22")
     lookup = lookup[lookup["lsoa11_code"].str.startswith("E01")]
-    residents = (
-        read_parquet("ethnicity2021_lsoa21").groupby("lsoa21_code", as_index=False)["n"].sum()
-    )
+    residents = read_parquet("ethnicity2021_lsoa21").groupby("lsoa21_code", as_index=False)["n"].sum()
     pairs = lookup[["lsoa11_code", "lsoa21_code"]].drop_duplicates()
     pairs = pairs.merge(residents, on="lsoa21_code", how="left")
     pairs["n"] = pairs["n"].fillna(0.0)

@@ -61,10 +61,7 @@ def load_postcodes(file: str | Path, store: str | Path | None = None) -> int:
         raise InputError(f"{path}: no such file")
     header = _header(path)
     postcode = next((name for name in POSTCODE_COLUMNS if name in header), None)
-    lsoa = {
-        vintage: next((n for n in names if n in header), None)
-        for vintage, names in LSOA_COLUMNS.items()
-    }
+    lsoa = {vintage: next((n for n in names if n in header), None) for vintage, names in LSOA_COLUMNS.items()}
     missing = []
     if postcode is None:
         missing.append("a postcode column (pcds, pcd, pcd7 or pcd8)")

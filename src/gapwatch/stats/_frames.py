@@ -42,9 +42,24 @@ def require_columns(frame: pd.DataFrame, columns: Sequence[str | None], argument
 
 def result_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
     """A DataFrame from equal-length arrays or scalars (scalars give one row)."""
-    arrays = {name: np.atleast_1d(np.asarray(value)) for name, value in columns.items()}
+    arrays = {
+        name: value if isinstance(value, pd.Categorical) else np.atleast_1d(np.asarray(value))
+        for name, value in columns.items()
+    }
     length = max(len(array) for array in arrays.values())
-    return pd.DataFrame({name: np.broadcast_to(array, (length,)) for name, array in arrays.items()})
+    frame = pd.DataFrame(
+        {name: array for name, array in arrays.items() if len(array) == length and len(array) > 1}
+        | {name: array for name, array in arrays.items() if length == 1}
+    )
+    for name, array in arrays.items():
+        if name not in frame.columns and np.asarray(array).dtype.kind in "biuf":
+            frame[name] = np.full(length, array[0])
+        elif name not in frame.columns:
+            # A repeated label (the method's name, say) is stored once as a category.
+            frame[name] = pd.Categorical.from_codes(
+                np.zeros(length, dtype=np.int8), categories=pd.Index([str(array[0])])
+            )
+    return frame[list(arrays)]
 
 
 def group_keys(by: str | Sequence[str] | None) -> list[str]:

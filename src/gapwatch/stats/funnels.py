@@ -39,7 +39,9 @@ def funnel_limits(
     if measure == "proportion":
         theta = target / multiplier
         if not 0 < theta < 1:
-            raise InputError(f"target={target!r}: a proportion target must lie strictly between 0 and {multiplier}")
+            raise InputError(
+                f"target={target!r}: a proportion target must lie strictly between 0 and {multiplier}"
+            )
         distribution = stats.binom(np.maximum(n, 1).astype(np.int64), theta)
     elif measure == "rate":
         theta = target / multiplier

@@ -88,7 +88,7 @@ def heat_measures(
         measures = _measures(values[index], weights[index], errors[index], ordered, favourable, z)
         block = pd.DataFrame(measures, columns=["measure", "value", "lower", "upper"])
         for position, name in enumerate(keys):
-            block.insert(position, name, key[position] if isinstance(key, tuple) else key)
+            block.insert(position, name, [key[position] if isinstance(key, tuple) else key] * len(block))
         pieces.append(block)
     return like(data, pd.concat(pieces, ignore_index=True))
 

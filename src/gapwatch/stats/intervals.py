@@ -56,8 +56,10 @@ def wilson(x: Any, n: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, 
         scale = 2 * (denominator + z**2)
         lower = (centre - spread) / scale
         upper = (centre + spread) / scale
-    # Rounding can leave the limit a hair outside [0, 1] at x = 0 or x = n.
-    return np.clip(lower, 0.0, 1.0), np.clip(upper, 0.0, 1.0)
+    # At x = 0 and x = n the limits are exactly 0 and 1; rounding must not move them.
+    lower = np.where(numerator == 0, 0.0, np.clip(lower, 0.0, 1.0))
+    upper = np.where(numerator == denominator, 1.0, np.clip(upper, 0.0, 1.0))
+    return lower, upper
 
 
 def byars(x: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, FloatArray]:
@@ -113,7 +115,13 @@ def poisson_limits(x: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, 
     [1.6235, 12.2114]
     """
     count = as_float_array(x, "x")
-    exact_lower, exact_upper = exact_poisson(count, confidence)
-    byars_lower, byars_upper = byars(count, confidence)
+    lower, upper = byars(count, confidence)
     small = count < 10
-    return np.where(small, exact_lower, byars_lower), np.where(small, exact_upper, byars_upper)
+    if small.any():
+        # Exact limits need the chi-squared quantile, which is slow: only for small counts.
+        levels = np.broadcast_to(check_confidence(confidence), count.shape)
+        lower, upper = np.array(lower, copy=True), np.array(upper, copy=True)
+        exact_lower, exact_upper = exact_poisson(count[small], levels[small])
+        lower[small] = exact_lower
+        upper[small] = exact_upper
+    return lower, upper

@@ -11,9 +11,7 @@ from gapwatch.stats._validate import as_float_array
 from gapwatch.stats.intervals import wilson
 
 
-def proportion(
-    numerator: Any, denominator: Any, confidence: float = 0.95, multiplier: float = 1
-) -> Any:
+def proportion(numerator: Any, denominator: Any, confidence: float = 0.95, multiplier: float = 1) -> Any:
     """Proportions ``numerator / denominator`` with Wilson score limits.
 
     Wilson (1927) score interval as given by Newcombe (1998), the method of OHID

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gapwatch.stats._frames import is_polars, like, result_frame
 from gapwatch.stats._validate import as_float_array, check_non_negative
@@ -40,7 +41,10 @@ def rate(numerator: Any, denominator: Any, confidence: float = 0.95, multiplier:
             "lower": lower * multiplier,
             "upper": upper * multiplier,
             "confidence": confidence,
-            "method": np.where(np.isnan(x), None, np.where(x < 10, "Exact", "Byars")),
+            "method": pd.Categorical.from_codes(
+                np.atleast_1d(np.where(np.isnan(x), -1, (x >= 10).astype(np.int8))).astype(np.int8),
+                categories=pd.Index(["Exact", "Byars"]),
+            ),
         }
     )
     return like(numerator, frame) if is_polars(numerator) else frame

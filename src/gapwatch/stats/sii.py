@@ -90,18 +90,18 @@ def _combination_quantile(coefficients: FloatArray, cumulants: FloatArray, z: Fl
     with np.errstate(divide="ignore", invalid="ignore"):
         skew = np.where(k2 > 0, k3 / sd**3, 0.0)
         kurt = np.where(k2 > 0, k4 / k2**2, 0.0)
-    w = (
-        z
-        + (z**2 - 1) * skew / 6
-        + (z**3 - 3 * z) * kurt / 24
-        - (2 * z**3 - 5 * z) * skew**2 / 36
-    )
+    w = z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24 - (2 * z**3 - 5 * z) * skew**2 / 36
     result: FloatArray = k1 + sd * w
     return result
 
 
 def _ratio_quantile(
-    numerator: FloatArray, denominator: FloatArray, cumulants: FloatArray, z: float, start: FloatArray, scale: FloatArray
+    numerator: FloatArray,
+    denominator: FloatArray,
+    cumulants: FloatArray,
+    z: float,
+    start: FloatArray,
+    scale: FloatArray,
 ) -> FloatArray:
     """Quantile r of A/B (A, B linear in the X_i, B > 0) from P(A - rB <= 0), by bisection."""
     low = start - 40 * scale
@@ -211,7 +211,7 @@ def sii(
     """
     frame = to_pandas(data)
     keys = group_keys(by)
-    kind = _VALUE_TYPES.get(value_type)  # type: ignore[call-overload]
+    kind = _VALUE_TYPES.get(value_type)
     if kind is None:
         raise InputError(f"value_type={value_type!r}: choose 'other', 'rate' or 'proportion' (or 0, 1, 2)")
     require_columns(frame, [quantile, population, value, lower, upper, se, numerator, *keys])
@@ -259,7 +259,9 @@ def sii(
     )  # fmt: skip
     result = result.join(groups.loc[result["_group"]].reset_index(drop=True))
     result["note"] = np.where(
-        complete[result["_group"]], "", f"not all {quantile_count} quantiles present: not calculated"
+        complete[result["_group"]],
+        "",
+        f"not all {quantile_count} quantiles present: not calculated",
     )
     columns = [*keys, "confidence", "sii", "sii_lower", "sii_upper"]
     if rii:

@@ -30,18 +30,18 @@ def _standard_weights(frame: pd.DataFrame, age_band: str, standard: Any) -> np.n
         labels = frame[age_band].astype(str).str.strip()
         # Leading zeros ("05-09") are common in extracts; the standard has none.
         labels = labels.str.replace(r"(?<!\d)0(\d)", r"\1", regex=True)
-        weights = labels.map(ESP2013)
-        unknown = weights.isna()
+        mapped = labels.map(ESP2013)
+        unknown = mapped.isna()
         if unknown.any():
             raise InputError(
                 f"{age_band}: {rows(int(unknown.sum()))} with an age band not in the ESP 2013 "
                 f"(e.g. {frame.loc[unknown, age_band].iloc[0]!r}); bands are 0-4, 5-9, …, 90+"
             )
-        return weights.to_numpy(dtype="float64")
-    weights = as_float_array(standard, "standard")
-    if weights.shape != (len(frame),):
-        raise InputError(f"standard: {weights.size} values given for {rows(len(frame))}")
-    return weights
+        return mapped.to_numpy(dtype="float64")
+    given = as_float_array(standard, "standard")
+    if given.shape != (len(frame),):
+        raise InputError(f"standard: {given.size} values given for {rows(len(frame))}")
+    return given
 
 
 def dsr(

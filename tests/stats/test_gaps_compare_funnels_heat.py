@@ -1,0 +1,93 @@
+"""Gaps, comparisons, funnel limits and WHO HEAT summary measures on hand-worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as scipy_stats
+
+from gapwatch import stats
+from gapwatch.errors import InputError
+
+
+def test_newcombe_difference_matches_his_published_example() -> None:
+    # Newcombe (1998) Stat Med 17:873, Table II example (a): 56/70 vs 48/80,
+    # method 10 gives 0.0524 to 0.3339.
+    result = stats.gap(56, 70, 48, 80)
+    assert result.difference.iloc[0] == pytest.approx(0.2)
+    assert result.difference_lower.iloc[0] == pytest.approx(0.0524, abs=5e-5)
+    assert result.difference_upper.iloc[0] == pytest.approx(0.3339, abs=5e-5)
+
+
+def test_ratio_limits_on_the_log_scale() -> None:
+    result = stats.gap(30, 100, 10, 100)
+    se = np.sqrt(1 / 30 - 1 / 100 + 1 / 10 - 1 / 100)
+    z = scipy_stats.norm.ppf(0.975)
+    assert result.ratio_lower.iloc[0] == pytest.approx(3 * np.exp(-z * se))
+    assert result.ratio_upper.iloc[0] == pytest.approx(3 * np.exp(z * se))
+    rates = stats.gap(30, 1000, 10, 1000, measure="rate", multiplier=1000)
+    assert rates.difference.iloc[0] == pytest.approx(20)
+    assert rates.ratio_lower.iloc[0] == pytest.approx(3 * np.exp(-z * np.sqrt(1 / 30 + 1 / 10)))
+    assert np.isnan(stats.gap(0, 100, 10, 100).ratio_lower.iloc[0])
+
+
+def test_compare_follows_polarity() -> None:
+    low, high = [1.0, 5.0, 9.0], [4.0, 12.0, 15.0]
+    assert list(stats.compare([2, 8, 12], low, high, 5.0)) == ["lower", "similar", "higher"]
+    assert list(stats.compare([2, 8, 12], low, high, 5.0, "lower_is_better")) == [
+        "better",
+        "similar",
+        "worse",
+    ]
+    assert list(stats.compare([2], [np.nan], [3], 5.0)) == ["not compared"]
+    with pytest.raises(InputError, match="polarity='up'"):
+        stats.compare([1], [0], [2], 1, "up")  # type: ignore[arg-type]
+
+
+def test_funnel_limits_narrow_with_size_and_widen_with_confidence() -> None:
+    limits = stats.funnel_limits([50, 500, 5000], target=0.3)
+    assert (np.diff(limits.upper_95) < 0).all()
+    assert (limits.lower_99_8 < limits.lower_95).all()
+    # Large denominators approach the normal approximation.
+    normal = 0.3 - 1.959964 * np.sqrt(0.3 * 0.7 / 5000)
+    assert limits.lower_95.iloc[2] == pytest.approx(normal, abs=5e-4)
+    rates = stats.funnel_limits(
+        [1000, 100_000], target=50, measure="rate", multiplier=100_000, confidence=0.95
+    )
+    # 100,000 people at 50 per 100,000 expect 50 events; the limit is near 50 + 1.96 sqrt(50).
+    assert rates.upper_95.iloc[1] == pytest.approx(50 + 1.959964 * np.sqrt(50), rel=0.02)
+    with pytest.raises(InputError, match="strictly between 0 and 1"):
+        stats.funnel_limits([10], target=1.5)
+
+
+def test_heat_measures_on_a_worked_example() -> None:
+    frame = pd.DataFrame({"quintile": [1, 2, 3, 4, 5], "coverage": [60.0, 65, 70, 75, 80],
+                          "pop": [100.0] * 5, "se": [2.0] * 5})  # fmt: skip
+    result = stats.heat_measures(frame, "quintile", "coverage", "pop", se="se", ordered=True).set_index(
+        "measure"
+    )
+    mean = 70.0
+    assert result.value["difference"] == pytest.approx(20)
+    assert result.lower["difference"] == pytest.approx(20 - 1.959964 * np.sqrt(8), rel=1e-6)
+    assert result.value["ratio"] == pytest.approx(80 / 60)
+    assert result.value["between_group_variance"] == pytest.approx(50)
+    assert result.value["population_attributable_risk"] == pytest.approx(10)
+    assert result.value["population_attributable_fraction"] == pytest.approx(10 / mean * 100)
+    ranks = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    aci = (0.2 * (2 * ranks - 1) * frame.coverage).sum()
+    assert result.value["absolute_concentration_index"] == pytest.approx(aci)
+    ratios = frame.coverage / mean
+    assert result.value["theil_index"] == pytest.approx((0.2 * ratios * np.log(ratios)).sum() * 1000)
+    assert result.value["index_of_disparity_unweighted"] == pytest.approx(6 / mean * 100)
+    assert set(result.index) == set(stats.heat.MEASURES)
+
+
+def test_heat_by_groups_and_unordered() -> None:
+    frame = pd.DataFrame({"area": ["a", "a", "b", "b"], "group": ["x", "y", "x", "y"],
+                          "rate": [5.0, 10.0, 8.0, 4.0], "pop": [1.0, 1.0, 1.0, 3.0]})  # fmt: skip
+    result = stats.heat_measures(frame, "group", "rate", "pop", by="area", favourable=False)
+    par = result[result.measure == "population_attributable_risk"].set_index("area").value
+    assert par["a"] == pytest.approx(5 - 7.5)
+    assert par["b"] == pytest.approx(4 - 5.0)
+    assert result[result.measure == "absolute_concentration_index"].value.isna().all()
