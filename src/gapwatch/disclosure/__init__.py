@@ -1,1 +1,124 @@
-"""gapwatch.disclosure."""
+"""Statistical disclosure control, applied to every result before it is stored.
+
+Policies (named in the run configuration and recorded with each run):
+
+* ``nhs-digital`` (default): NHS Digital's automated method for secondary-care
+  statistics. Below national level, counts from 1 to the threshold (7) are replaced by a
+  suppression marker and all other counts are rounded to the nearest 5; values (rates,
+  percentages, medians, means) are computed from the unrounded counts and withheld with
+  their limits when their numerator or denominator is suppressed. National (England)
+  figures are not controlled.
+* ``secondary-suppression``: see :mod:`gapwatch.disclosure.secondary`.
+* ``none``: nothing is controlled (for analysts' own secure environments only).
+
+>>> import pandas as pd
+>>> cells = pd.DataFrame({"area_type": ["icb", "icb", "england"], "numerator": [3.0, 12.0, 3.0],
+...                       "denominator": [40.0, 41.0, 81.0], "value": [7.5, 29.3, 3.7],
+...                       "lower": [2.6, 17.6, 1.3], "upper": [19.9, 44.5, 10.3], "note": ""})
+>>> safe = nhs_digital(cells)
+>>> safe[["numerator", "denominator", "value", "suppressed"]]
+   numerator  denominator  value  suppressed
+0        NaN         40.0    NaN        True
+1       10.0         40.0   29.3       False
+2        3.0         81.0    3.7       False
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gapwatch.disclosure.secondary import secondary_suppression
+from gapwatch.errors import ConfigError
+
+POLICIES = ("nhs-digital", "secondary-suppression", "none")
+VALUE_COLUMNS = ("value", "lower", "upper")
+
+
+def _add_note(notes: pd.Series, where: np.ndarray, text: str) -> pd.Series:
+    notes = notes.fillna("").astype(str)
+    existing = notes[where]
+    notes.loc[where] = np.where(existing == "", text, existing + "; " + text)
+    return notes
+
+
+def small(counts: np.ndarray, threshold: int) -> np.ndarray:
+    """True where a count is from 1 to ``threshold`` (zero is published)."""
+    with np.errstate(invalid="ignore"):
+        return (counts >= 1) & (counts <= threshold)
+
+
+def nhs_digital(values: pd.DataFrame, threshold: int = 7, rounding: int = 5) -> pd.DataFrame:
+    """Apply the ``nhs-digital`` policy to indicator values (see the module docstring)."""
+    result = values.copy()
+    controlled = (result["area_type"] != "england").to_numpy()
+    numerator = result["numerator"].to_numpy(dtype="float64")
+    denominator = result["denominator"].to_numpy(dtype="float64")
+    withheld_numerator = controlled & small(numerator, threshold)
+    withheld_denominator = controlled & small(denominator, threshold)
+    withheld = withheld_numerator | withheld_denominator
+    result["numerator"] = np.where(
+        withheld_numerator, np.nan, np.where(controlled, np.round(numerator / rounding) * rounding, numerator)
+    )
+    result["denominator"] = np.where(
+        withheld_denominator,
+        np.nan,
+        np.where(controlled, np.round(denominator / rounding) * rounding, denominator),
+    )
+    for column in [*VALUE_COLUMNS, "lower_95", "upper_95"]:
+        if column in result:
+            result.loc[withheld, column] = np.nan
+    result["suppressed"] = withheld
+    result["note"] = _add_note(result.get("note", pd.Series("", index=result.index)), withheld,
+                               f"suppressed: a count from 1 to {threshold}")  # fmt: skip
+    return result
+
+
+def withhold_measures(
+    measures: pd.DataFrame, values_before: pd.DataFrame, values_after: pd.DataFrame, threshold: int
+) -> pd.DataFrame:
+    """Withhold gaps built on a withheld group, and slope indices whose own total count is small.
+
+    ``values_before`` are the unrounded values (for the SII's total count) and
+    ``values_after`` the controlled ones (for which groups were withheld).
+    """
+    if measures.empty:
+        return measures.assign(suppressed=pd.Series(dtype=bool))
+    keys = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown"]
+    result = measures.copy()
+    withheld_groups = values_after.loc[values_after["suppressed"], [*keys, "group"]]
+    flagged = np.zeros(len(result), dtype=bool)
+    is_gap = result["measure"].str.startswith("gap").to_numpy()
+    for side in ("group_a", "group_b"):
+        hit = result[keys + [side]].merge(
+            withheld_groups.rename(columns={"group": side}).assign(_hit=True), on=[*keys, side], how="left"
+        )["_hit"].fillna(False).to_numpy(dtype=bool)
+        flagged |= is_gap & hit
+    totals = (
+        values_before.loc[values_before["breakdown"].isin(["imd_decile", "imd_quintile"])]
+        .groupby(keys, as_index=False)["numerator"].sum(min_count=1)
+        .rename(columns={"numerator": "_total"})
+    )
+    total = result[keys].merge(totals, on=keys, how="left")["_total"].to_numpy(dtype="float64")
+    controlled = (result["area_type"] != "england").to_numpy()
+    flagged |= ~is_gap & controlled & small(total, threshold)
+    for column in VALUE_COLUMNS:
+        result.loc[flagged, column] = np.nan
+    result["suppressed"] = flagged
+    result["note"] = _add_note(result["note"], flagged, "suppressed: built on a withheld count")
+    return result
+
+
+def apply_policy(
+    values: pd.DataFrame, measures: pd.DataFrame, policy: str = "nhs-digital", threshold: int = 7, rounding: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Control indicator values and inequality measures under a named policy."""
+    if policy == "none":
+        return values.assign(suppressed=False), measures.assign(suppressed=False)
+    if policy == "nhs-digital":
+        safe = nhs_digital(values, threshold, rounding)
+    elif policy == "secondary-suppression":
+        safe = secondary_suppression(values, threshold)
+    else:
+        raise ConfigError(f"disclosure policy {policy!r} is not known; choose one of {', '.join(POLICIES)}")
+    return safe, withhold_measures(measures, values, safe, threshold)

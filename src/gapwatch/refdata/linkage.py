@@ -7,6 +7,7 @@ from functools import cache
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+from ibis.backends import BaseBackend
 
 from gapwatch.errors import InputError
 from gapwatch.refdata._files import check_vintage
@@ -31,12 +32,25 @@ def _other_vintage_codes(vintage: int) -> pd.DataFrame:
     return pd.DataFrame({_KEY: sorted(other - this), _OTHER: True})
 
 
+def _temporary(connection: BaseBackend, name: str, frame: pd.DataFrame) -> ir.Table:
+    # Created once per connection: the lookups never change within a session.
+    try:
+        return connection.table(name)
+    except Exception:
+        return connection.create_table(name, frame, temp=True, overwrite=True)
+
+
 def linked_columns(vintage: int = 2021) -> list[str]:
     """The columns :func:`link` adds, in order (besides ``lsoa_status``)."""
     return [column for column in _lookup(check_vintage(vintage)).columns if column != _KEY]
 
 
-def link(table: ir.Table, lsoa_column: str = "lsoa_code", vintage: int = 2021) -> ir.Table:
+def link(
+    table: ir.Table,
+    lsoa_column: str = "lsoa_code",
+    vintage: int = 2021,
+    connection: BaseBackend | None = None,
+) -> ir.Table:
     """Add deprivation and geography columns to an Ibis table by its LSOA code.
 
     A left join to :func:`gapwatch.refdata.lsoa` of the chosen vintage, expressed in Ibis
@@ -45,7 +59,9 @@ def link(table: ir.Table, lsoa_column: str = "lsoa_code", vintage: int = 2021) -
     why a row has no deprivation: ``missing`` (empty), ``malformed`` (not ``E01``/``W01``
     and six digits), ``welsh`` (Welsh LSOAs have no English IMD), ``other_vintage`` (a
     code of the other LSOA vintage), ``unknown`` (well formed but in neither list), or
-    ``valid``. Count them with :func:`link_summary`.
+    ``valid``. Count them with :func:`link_summary`. With ``connection``, the lookup
+    tables are created there as temporary tables (for callers that compile the result to
+    SQL themselves); otherwise they travel as in-memory tables.
 
     >>> import ibis
     >>> records = ibis.memtable({"lsoa_code": ["E01000001", "W01000001", None]})
@@ -59,8 +75,12 @@ def link(table: ir.Table, lsoa_column: str = "lsoa_code", vintage: int = 2021) -
     clashes = [column for column in added if column in table.columns]
     if clashes:
         raise InputError(f"link: the table already has column(s) {', '.join(clashes)}; rename them first")
-    lookup = ibis.memtable(_lookup(chosen))
-    other = ibis.memtable(_other_vintage_codes(chosen))
+    if connection is None:
+        lookup = ibis.memtable(_lookup(chosen))
+        other = ibis.memtable(_other_vintage_codes(chosen))
+    else:
+        lookup = _temporary(connection, f"gapwatch_lsoa_{chosen}", _lookup(chosen))
+        other = _temporary(connection, f"gapwatch_lsoa_other_{chosen}", _other_vintage_codes(chosen))
     code = table[lsoa_column].cast("string").strip().upper()
     keyed = table.mutate(**{_KEY: code})
     joined = keyed.left_join(lookup, _KEY, rname="{name}_lookup").left_join(

@@ -1,0 +1,123 @@
+"""``gapwatch run`` and ``gapwatch demo``: the whole job, from records to a published run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+_console = Console(stderr=True, highlight=False)
+
+STAGES = {
+    "open": "opening the engine",
+    "count": "counting (one scan per source)",
+    "values": "values and confidence limits",
+    "gaps": "gaps, SII and RII",
+    "disclosure": "disclosure control",
+    "publish": "publishing the run",
+}
+
+
+@contextmanager
+def _progress() -> Iterator[object]:
+    with Progress(
+        TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[detail]}", style="dim"),
+        TimeElapsedColumn(), console=_console, transient=False,
+    ) as bar:  # fmt: skip
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, detail: str, step: int, steps: int) -> None:
+            for name, task in tasks.items():
+                if name != stage and not bar.tasks[task].finished:
+                    bar.update(task, completed=1, total=1, detail="")
+                    bar.stop_task(task)
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(STAGES.get(stage, stage), total=steps or None, detail=detail[:60])
+            bar.update(tasks[stage], completed=step, total=steps or None, detail=detail[:60])
+
+        yield report
+        for task in tasks.values():
+            bar.update(task, completed=1, total=1, detail="")
+            bar.stop_task(task)
+
+
+def run(
+    config: Path = typer.Argument(..., help="The run's YAML file (see gapwatch demo for one)."),
+    store: str = typer.Option(None, "--store", help="Results store: a DuckDB file or a postgresql:// URL."),
+    backend: str = typer.Option(None, "--backend", help="Engine: duckdb (default), postgres or pyspark."),
+) -> None:
+    """Run the indicator catalogue over the configured data and publish the results."""
+    from gapwatch.model.config import load_config
+    from gapwatch.pipeline import check_config_path
+    from gapwatch.pipeline import run as run_pipeline
+
+    check_config_path(config)
+    settings = load_config(config)
+    with _progress() as report:
+        summary = run_pipeline(settings, store, backend, progress=report)  # type: ignore[arg-type]
+    _console.print(
+        f"published run {summary.run_id}: {summary.indicators} indicators, {summary.cells:,} cells "
+        f"in {summary.seconds:.1f} s -> {summary.store}"
+    )
+
+
+DEMO_CONFIG = """\
+# gapwatch run configuration written by `gapwatch demo`.
+# Re-run with: gapwatch run {config}
+name: demo
+data: data                   # one <table>.parquet per input table (docs/synthetic-data.md)
+periods:
+  start: "{start}"
+  end: "{end}"
+areas: [england, region, icb, sub_icb, local_authority, provider]
+confidence: 0.95
+disclosure:
+  policy: nhs-digital        # or secondary-suppression
+  threshold: 7
+  rounding: 5
+store: results.duckdb
+backend: duckdb
+"""
+
+
+def demo(
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the data, config and results."),
+    persons: int = typer.Option(200_000, "--persons", help="How many synthetic people."),
+    seed: int = typer.Option(1, "--seed", help="Random seed of the synthetic data."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard afterwards."),
+) -> None:
+    """Generate synthetic data, run the whole catalogue on it and show where everything is."""
+    from gapwatch.model.config import load_config
+    from gapwatch.pipeline import run as run_pipeline
+    from gapwatch.synth import generate
+    from gapwatch.synth.calendar import Window
+
+    window = Window("2023-04", 36)
+    data = out / "data"
+    _console.print(f"generating {persons:,} synthetic people into {data} …")
+    generate(persons, seed, data, None, window.first.strftime("%Y-%m"), window.months, overwrite=True)
+    config_path = out / "gapwatch.yaml"
+    end = window.month_start(window.months - 1)
+    config_path.write_text(
+        DEMO_CONFIG.format(config=config_path, start=window.first.strftime("%Y-%m"), end=str(end)[:7])
+    )
+    settings = load_config(config_path)
+    with _progress() as report:
+        summary = run_pipeline(settings, progress=report)  # type: ignore[arg-type]
+    _console.print(
+        f"\n[bold]gapwatch demo[/]\n  data:    {data}\n  config:  {config_path}\n"
+        f"  results: {summary.store} (run {summary.run_id}: {summary.indicators} indicators, "
+        f"{summary.cells:,} cells, {summary.seconds:.1f} s)\n"
+        f"  re-run:  gapwatch run {config_path}"
+    )
+    if serve:
+        _console.print("  dashboard: not built yet; the results store above is what it will read")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("demo")(demo)

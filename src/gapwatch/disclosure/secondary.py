@@ -1,0 +1,226 @@
+"""Primary and complementary (secondary) cell suppression over additive tables.
+
+Cells from 1 to the threshold (numerator, denominator, or for a proportion the people
+*not* counted, denominator minus numerator) are suppressed first (primary). A published
+total then lets a single suppressed cell be recovered by subtraction, so every additive
+set must hold no suppressed cell or at least two. The additive sets are:
+
+* the groups of a breakdown plus the area's overall cell (``imd_quintile`` 1…5, unknown);
+* for an intersection ``a:b``, the cells sharing a group of ``a`` plus that ``a`` cell
+  (and likewise for ``b``);
+* areas within their parent area, group by group (sub-ICB locations within their ICB,
+  ICBs and local authorities within their region where they nest, regions within England).
+
+Complements are chosen to lose the least information: the non-total cell with the smallest
+non-zero denominator (Cox LH (1980) *Suppression methodology and statistical disclosure
+control*, JASA 75:377-385; ONS *Disclosure control guidance for tables produced from
+surveys*, the "least information loss" heuristic). Because a set-by-set rule can still
+leave a cell determined by the sets together (a bridge between two cycles of suppressed
+cells), every connected group of suppressed cells is then audited exactly: a cell is
+recoverable when the null space of the linear constraints has no component in its
+direction; such a cell gets another complement and the audit repeats.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from gapwatch import refdata
+
+_KEYS = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
+_NEVER = 1e18  # cost of suppressing a national cell: only when nothing else will do
+
+
+@cache
+def _nesting() -> list[tuple[str, str, dict[str, str]]]:
+    """(child area type, parent area type, child code -> parent code) where areas nest exactly."""
+    lsoa = refdata.lsoa(2021)
+    pairs = [("sub_icb", "sicbl_code", "icb", "icb_code"), ("icb", "icb_code", "region", "region_code"),
+             ("local_authority", "ltla_code", "region", "region_code")]  # fmt: skip
+    found = []
+    for child_type, child_column, parent_type, parent_column in pairs:
+        mapping = lsoa[[child_column, parent_column]].drop_duplicates()
+        if mapping[child_column].is_unique:
+            found.append((child_type, parent_type, dict(zip(mapping[child_column], mapping[parent_column]))))
+    return found
+
+
+def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Membership of additive sets: (set id, cell row, is_total) arrays."""
+    set_ids: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    totals: list[np.ndarray] = []
+    next_id = 0
+    index = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[_KEYS]))
+
+    def add(groups: pd.core.groupby.DataFrameGroupBy, total_rows: np.ndarray) -> None:
+        nonlocal next_id
+        codes = groups.ngroup().to_numpy()
+        members = groups.ngroups
+        valid = total_rows >= 0
+        set_ids.append(codes + next_id)
+        rows.append(np.asarray(groups.obj.index))
+        totals.append(np.zeros(len(codes), dtype=bool))
+        group_codes = np.arange(members)
+        set_ids.append(group_codes[valid] + next_id)
+        rows.append(total_rows[valid])
+        totals.append(np.ones(int(valid.sum()), dtype=bool))
+        next_id += members
+
+    def lookup(frame: pd.DataFrame) -> np.ndarray:
+        found = index.reindex(pd.MultiIndex.from_frame(frame[_KEYS]))
+        return found.fillna(-1).to_numpy(dtype=np.int64)
+
+    area = ["indicator_id", "period_start", "area_type", "area_code"]
+    # Groups of a breakdown, with the area's overall cell as their total.
+    split = cells.loc[cells["breakdown"] != "overall"]
+    grouped = split.groupby([*area, "breakdown"], sort=False)
+    heads = grouped.head(1)[area].assign(breakdown="overall", group="all")
+    add(grouped, lookup(heads))
+    # Intersections: the cells sharing one side's group, with that side's own cell as total.
+    crossed = split.loc[split["breakdown"].str.contains(":", regex=False)]
+    for side in (0, 1):
+        if crossed.empty:
+            break
+        part = crossed.assign(
+            _side=crossed["breakdown"].str.split(":").str[side], _value=crossed["group"].str.split(":").str[side]
+        )
+        grouped = part.groupby([*area, "_side", "_value"], sort=False)
+        heads = grouped.head(1)
+        heads = heads[area].assign(breakdown=heads["_side"].to_numpy(), group=heads["_value"].to_numpy())
+        add(grouped, lookup(heads))
+    # Areas within their parent area, for each breakdown and group.
+    for child_type, parent_type, parents in _nesting():
+        children = cells.loc[cells["area_type"] == child_type]
+        if children.empty:
+            continue
+        children = children.assign(_parent=children["area_code"].map(parents).fillna("unknown"))
+        grouped = children.groupby(["indicator_id", "period_start", "breakdown", "group", "_parent"], sort=False)
+        heads = grouped.head(1)
+        heads = heads.assign(area_type=parent_type, area_code=heads["_parent"].to_numpy())
+        add(grouped, lookup(heads))
+    regions = cells.loc[cells["area_type"] == "region"]
+    if not regions.empty:
+        grouped = regions.groupby(["indicator_id", "period_start", "breakdown", "group"], sort=False)
+        heads = grouped.head(1).assign(area_type="england", area_code="E92000001")
+        add(grouped, lookup(heads))
+    if not set_ids:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0, dtype=bool)
+    return np.concatenate(set_ids), np.concatenate(rows), np.concatenate(totals)
+
+
+def _complements(
+    suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray, only: np.ndarray | None = None
+) -> np.ndarray:
+    """For each set with exactly one suppressed member (or the sets in ``only``), the cheapest other member."""
+    hidden = suppressed[row]
+    per_set = np.bincount(set_id, weights=hidden, minlength=int(set_id.max()) + 1)
+    needy = per_set == 1 if only is None else np.isin(np.arange(per_set.size), only)
+    candidate = needy[set_id] & ~hidden
+    if not candidate.any():
+        return np.zeros(0, dtype=np.int64)
+    frame = pd.DataFrame({"set": set_id[candidate], "row": row[candidate], "cost": cost[row[candidate]]})
+    chosen = frame.sort_values(["set", "cost", "row"], kind="stable").drop_duplicates("set")
+    return chosen["row"].to_numpy()
+
+
+def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Sets holding a suppressed cell that the constraints determine exactly."""
+    hidden = suppressed[row]
+    member_sets, member_rows = set_id[hidden], row[hidden]
+    if member_rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Connected components of suppressed cells linked through shared sets (union-find).
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first_in_set: dict[int, int] = {}
+    for s, r in zip(member_sets.tolist(), member_rows.tolist(), strict=True):
+        if s in first_in_set:
+            a, b = find(first_in_set[s]), find(r)
+            if a != b:
+                parent[a] = b
+        else:
+            first_in_set[s] = r
+            find(r)
+    components: dict[int, list[int]] = defaultdict(list)
+    for r in set(member_rows.tolist()):
+        components[find(r)].append(r)
+    sets_of_row: dict[int, list[int]] = defaultdict(list)
+    for s, r in zip(member_sets.tolist(), member_rows.tolist(), strict=True):
+        sets_of_row[r].append(s)
+    needing: list[int] = []
+    for cells in components.values():
+        column = {r: i for i, r in enumerate(cells)}
+        set_list = sorted({s for r in cells for s in sets_of_row[r]})
+        where = {s: i for i, s in enumerate(set_list)}
+        matrix = np.zeros((len(set_list), len(cells)))
+        for r in cells:
+            for s in sets_of_row[r]:
+                matrix[where[s], column[r]] = 1.0
+        # A cell is determined when no vector of the null space moves it.
+        _, singular, right = np.linalg.svd(matrix, full_matrices=True)
+        rank = int((singular > 1e-9).sum())
+        null = right[rank:]
+        movable = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(len(cells), dtype=bool)
+        for r, free in zip(cells, movable, strict=True):
+            if not free:
+                needing.append(sets_of_row[r][0])
+    return np.array(sorted(set(needing)), dtype=np.int64)
+
+
+def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFrame:
+    """Suppress small cells and their complements so that none can be recovered by subtraction."""
+    result = values.reset_index(drop=True).copy()
+    numerator = result["numerator"].to_numpy(dtype="float64")
+    denominator = result["denominator"].to_numpy(dtype="float64")
+    national = (result["area_type"] == "england").to_numpy()
+
+    def small(counts: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return (counts >= 1) & (counts <= threshold)
+
+    complement = denominator - numerator
+    is_proportion = result["numerator"].notna().to_numpy() & (numerator <= denominator)
+    primary = ~national & (small(numerator) | small(denominator) | (is_proportion & small(complement)))
+    suppressed = primary.copy()
+    reason = np.where(primary, f"primary: a count from 1 to {threshold}", "").astype(object)
+    set_id, row, is_total = _sets(result)
+    size = np.where(np.isnan(denominator), 0.0, denominator)
+    # Prefer small non-zero cells, then zeros; never a total unless nothing else; England last of all.
+    cost = np.where(size > 0, size, 1e12) + np.where(national, _NEVER, 0.0)
+    total_rows = np.zeros(len(result), dtype=bool)
+    total_rows[row[is_total]] = True
+    cost = cost + np.where(total_rows, 1e15, 0.0)
+    if set_id.size:
+        for _ in range(1000):
+            chosen = _complements(suppressed, set_id, row, cost)
+            if chosen.size == 0:
+                chosen = _complements(suppressed, set_id, row, cost, only=_audit(suppressed, set_id, row))
+                if chosen.size == 0:
+                    break
+                reason[chosen] = "complementary: the audit found a cell recoverable from several totals"
+            else:
+                reason[chosen] = "complementary: protects a suppressed cell in the same total"
+            suppressed[chosen] = True
+    result["numerator"] = np.where(suppressed, np.nan, numerator)
+    result["denominator"] = np.where(suppressed, np.nan, denominator)
+    for column in ("value", "lower", "upper", "lower_95", "upper_95"):
+        if column in result:
+            result.loc[suppressed, column] = np.nan
+    result["suppressed"] = suppressed
+    notes = result.get("note", pd.Series("", index=result.index)).fillna("").astype(str).to_numpy()
+    text = np.where(reason == "", "", "suppressed (" + reason.astype(str) + ")")
+    result["note"] = np.where((notes != "") & (text != ""), notes + "; " + text, notes + text)
+    return result

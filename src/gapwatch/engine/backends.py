@@ -1,0 +1,155 @@
+"""Connections to the engines gapwatch runs on: DuckDB (default), PostgreSQL and PySpark.
+
+Each engine is reached through Ibis. The few things Ibis does not express (GROUPING
+SETS) are sent as SQL in the engine's own dialect through :meth:`Engine.query`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+from ibis.backends import BaseBackend
+
+from gapwatch.errors import InputError, StoreError
+
+_SUFFIXES = (".parquet", ".csv", ".csv.gz")
+
+
+class Engine:
+    """An open engine and the input tables it can see."""
+
+    def __init__(self, kind: str, connection: BaseBackend, dialect: str) -> None:
+        self.kind = kind
+        self.connection = connection
+        self.dialect = dialect
+        self._tables: dict[str, ir.Table] = {}
+        self.locations: dict[str, str] = {}
+
+    def quote(self, name: str) -> str:
+        return f"`{name}`" if self.dialect == "spark" else f'"{name}"'
+
+    def register_file(self, table: str, path: Path) -> None:
+        """Make a Parquet or CSV file readable as ``table`` (read in place, not copied)."""
+        self.locations[table] = str(path)
+        if not path.exists():
+            raise InputError(f"{path}: input file for table {table!r} not found")
+        try:
+            if path.suffix == ".parquet":
+                if path.stat().st_size == 0:
+                    raise InputError(f"{path}: empty file (table {table!r})")
+                self._tables[table] = self.connection.read_parquet(path, table_name=f"input_{table}")
+            else:
+                self._tables[table] = self.connection.read_csv(path, table_name=f"input_{table}")
+        except InputError:
+            raise
+        except Exception as error:  # the engines raise their own exception types
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise InputError(f"{path}: cannot read table {table!r} ({first[:200]})") from None
+
+    def register_database_table(self, table: str, name: str) -> None:
+        self.locations[table] = f"table {name}"
+        try:
+            self._tables[table] = self.connection.table(name)
+        except Exception:
+            raise InputError(f"database table {name!r} (input {table!r}) not found") from None
+
+    def has(self, table: str) -> bool:
+        return table in self._tables
+
+    def table(self, table: str) -> ir.Table:
+        try:
+            return self._tables[table]
+        except KeyError:
+            raise InputError(
+                f"input table {table!r} was not found; looked for {table}.parquet or {table}.csv"
+            ) from None
+
+    def compile(self, expression: ir.Table) -> str:
+        return str(ibis.to_sql(expression, dialect=self.dialect))
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run SQL in the engine's dialect and return the (aggregate) result as pandas."""
+        connection: Any = self.connection
+        if self.kind == "duckdb":
+            return connection.con.execute(sql).df()
+        if self.kind == "pyspark":
+            return connection._session.sql(sql).toPandas()
+        with connection.raw_sql(sql) as cursor:
+            names = [column[0] for column in cursor.description]
+            return pd.DataFrame(cursor.fetchall(), columns=names)
+
+    def close(self) -> None:
+        if self.kind != "pyspark":
+            self.connection.disconnect()
+
+
+def _spark_session() -> Any:
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", "python3")
+    return (
+        SparkSession.builder.master("local[2]")
+        .appName("gapwatch")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.memory", "4g")
+        .getOrCreate()
+    )
+
+
+def open_engine(kind: str, database: str | None = None) -> Engine:
+    """Open an engine: ``duckdb`` (in memory), ``postgres`` (``database`` URL) or ``pyspark``."""
+    if kind == "duckdb":
+        return Engine("duckdb", ibis.duckdb.connect(), "duckdb")
+    if kind == "postgres":
+        if not database:
+            raise InputError("backend postgres needs a database URL (database: in the config, or --database)")
+        try:
+            return Engine("postgres", ibis.connect(database), "postgres")
+        except ImportError:
+            raise InputError("backend postgres needs the postgres extra: pip install 'gapwatch[postgres]'") from None
+        except Exception as error:
+            raise StoreError(f"cannot connect to {_redact(database)}: {str(error).splitlines()[0]}") from None
+    if kind == "pyspark":
+        try:
+            session = _spark_session()
+        except ImportError:
+            raise InputError("backend pyspark needs the spark extra: pip install 'gapwatch[spark]'") from None
+        return Engine("pyspark", ibis.pyspark.connect(session), "spark")
+    raise InputError(f"backend {kind!r} is not known; choose duckdb, postgres or pyspark")
+
+
+def _redact(url: str) -> str:
+    """A database URL without its password, for messages."""
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1) if "//" in url else ("", url)
+        credentials, host = rest.split("@", 1)
+        return f"{scheme}//{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+@contextmanager
+def engine_for(kind: str, database: str | None = None) -> Iterator[Engine]:
+    engine = open_engine(kind, database)
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+def find_input(folder: Path, table: str) -> Path | None:
+    """The file holding ``table`` in ``folder``: ``<table>.parquet``, ``.csv`` or ``.csv.gz``."""
+    for suffix in _SUFFIXES:
+        candidate = folder / f"{table}{suffix}"
+        if candidate.exists():
+            return candidate
+    return None

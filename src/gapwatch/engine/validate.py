@@ -1,0 +1,118 @@
+"""Checks of an input table before anything is counted, evaluated where the data live.
+
+Problems that make results wrong stop the run with one line naming the file, column and
+how many rows (a missing column, a wrong type, negative or missing amounts, dates outside
+1900-2100, an empty table). Problems confined to some rows that the breakdowns can show
+(an unknown LSOA, an unrecorded ethnicity) do not stop it: those rows fall in the group
+``unknown`` and are counted in the linkage and completeness tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import ibis
+import ibis.expr.datatypes as dt_types
+
+from gapwatch.engine.backends import Engine
+from gapwatch.errors import InputError, rows
+from gapwatch.model.catalogue import Indicator
+from gapwatch.model.config import RunConfig
+
+#: Columns every service table needs for its breakdowns, with the kind of type each must have.
+STANDARD_COLUMNS: dict[str, str] = {
+    "lsoa_code": "string",
+    "sex": "string",
+    "age": "integer",
+    "ethnic_category": "string",
+    "learning_disability": "boolean",
+    "autism": "boolean",
+    "serious_mental_illness": "boolean",
+}
+POPULATION_COLUMNS: dict[str, str] = {**STANDARD_COLUMNS, "date_of_birth": "date"}
+del POPULATION_COLUMNS["age"]
+
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2100, 12, 31)
+
+
+def _kind(dtype: dt_types.DataType) -> str:
+    if dtype.is_boolean():
+        return "boolean"
+    if dtype.is_integer():
+        return "integer"
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_date() or dtype.is_timestamp():
+        return "date"
+    if dtype.is_string():
+        return "string"
+    return str(dtype)
+
+
+def _compatible(actual: str, wanted: str) -> bool:
+    if wanted == "string":
+        return actual in ("string", "integer")
+    if wanted == "number":
+        return actual in ("integer", "number")
+    return actual == wanted
+
+
+def check_source(
+    engine: Engine, source: str, indicators: Sequence[Indicator], config: RunConfig, population: bool = False
+) -> None:
+    """Raise InputError for the first problem that would make ``source``'s counts wrong."""
+    table = engine.table(source)
+    where = engine.locations.get(source, source)
+    schema = table.schema()
+    wanted = dict(POPULATION_COLUMNS if population else STANDARD_COLUMNS)
+    needed_by: dict[str, str] = {column: "every breakdown" for column in wanted}
+    for indicator in indicators:
+        wanted.setdefault(indicator.date_column, "date")
+        needed_by.setdefault(indicator.date_column, f"indicator {indicator.id}")
+        for role, expression in indicator.expressions().items():
+            for column in sorted(expression.columns):
+                needed_by.setdefault(column, f"indicator {indicator.id} ({role})")
+                if role.endswith(".sum"):
+                    wanted[column] = "number"
+    missing = [column for column in needed_by if column not in schema]
+    if missing:
+        column = missing[0]
+        more = f" (and {len(missing) - 1} more: {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise InputError(f"{where}: column {column!r} is missing, needed by {needed_by[column]}{more}")
+    for column, kind in wanted.items():
+        actual = _kind(schema[column])
+        if not _compatible(actual, kind):
+            raise InputError(
+                f"{where}: column {column!r} has type {schema[column]}; expected {kind} "
+                f"(needed by {needed_by[column]})"
+            )
+    checks: dict[str, ibis.Value] = {"_rows": table.count()}
+    dates = sorted({column for column, kind in wanted.items() if kind == "date"})
+    for column in dates:
+        value = table[column].cast("date")
+        outside = (value < ibis.literal(EARLIEST)) | (value > ibis.literal(LATEST))
+        checks[f"date:{column}"] = outside.sum()
+    for indicator in indicators:
+        for role, expression in indicator.expressions().items():
+            if role.endswith(".sum"):
+                amount = expression.compile(table)
+                checks[f"negative:{expression.text}"] = (amount < 0).sum()
+                checks[f"missing:{expression.text}"] = amount.isnull().sum()
+    result = table.aggregate(**{f"c{index}": value for index, value in enumerate(checks.values())})
+    values = engine.query(engine.compile(result)).iloc[0].tolist()
+    found = {name: int(value or 0) for name, value in zip(checks, values, strict=True)}
+    if found["_rows"] == 0:
+        raise InputError(f"{where}: table {source!r} has no rows")
+    for name, number in found.items():
+        if name == "_rows" or number == 0:
+            continue
+        problem, column = name.split(":", 1)
+        if problem == "date":
+            raise InputError(
+                f"{where}: column {column!r}: {rows(number)} with a date before {EARLIEST} or after {LATEST}"
+            )
+        if problem == "negative":
+            raise InputError(f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0")
+        raise InputError(f"{where}: column {column!r}: {rows(number)} missing; every amount must be recorded")

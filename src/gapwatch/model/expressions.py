@@ -1,0 +1,167 @@
+"""The small expression language of the indicator catalogue.
+
+Filters and values are written as Python-like expressions over a source table's
+columns, for example ``age_group == '25-49'``, ``weeks_waited > 52``,
+``assessment_date is not None and days(referral_date, assessment_date) <= 91`` or
+``month(snapshot_date) in [3, 6, 9, 12]``. They are parsed once, checked against a fixed
+grammar (no attribute access, no arbitrary calls) and compiled to Ibis, so the same
+definition runs on DuckDB, PostgreSQL and PySpark.
+
+Functions: ``days(start, end)`` (whole days from start to end), ``weeks(start, end)``
+(days / 7), ``month(date)``, ``year(date)``, ``coalesce(a, b)``.
+
+>>> parse("weeks_waited > 52").columns
+frozenset({'weeks_waited'})
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from gapwatch.errors import ConfigError
+
+FUNCTIONS: dict[str, int] = {"days": 2, "weeks": 2, "month": 1, "year": 1, "coalesce": 2}
+
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], Any]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ARITHMETIC: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, checked expression: its text, its tree and the columns it reads."""
+
+    text: str
+    tree: ast.expr
+    columns: frozenset[str]
+
+    def compile(self, table: ir.Table) -> ir.Value:
+        """The expression as an Ibis value over ``table``."""
+        return _compile(self.tree, table)
+
+
+def parse(text: str, where: str = "expression") -> Expression:
+    """Parse and check an expression; ``where`` names it in error messages."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as error:
+        raise ConfigError(f"{where}: cannot parse {text!r} ({error.msg})") from None
+    columns: set[str] = set()
+    _check(tree, text, where, columns)
+    return Expression(text.strip(), tree, frozenset(columns))
+
+
+def _check(node: ast.AST, text: str, where: str, columns: set[str]) -> None:
+    def fail(problem: str) -> None:
+        raise ConfigError(f"{where}: {problem} in {text!r}")
+
+    match node:
+        case ast.Name(id=name):
+            if name in FUNCTIONS:
+                fail(f"{name} is a function and needs arguments")
+            columns.add(name)
+        case ast.Constant(value=value):
+            if not isinstance(value, str | int | float | bool | None):
+                fail(f"the constant {value!r} is not allowed")
+        case ast.List(elts=items) | ast.Tuple(elts=items):
+            for item in items:
+                if not isinstance(item, ast.Constant):
+                    fail("lists may hold only constants")
+        case ast.BoolOp(values=values):
+            for value in values:
+                _check(value, text, where, columns)
+        case ast.UnaryOp(op=ast.Not() | ast.USub(), operand=operand):
+            _check(operand, text, where, columns)
+        case ast.BinOp(op=op, left=left, right=right):
+            if type(op) not in _ARITHMETIC:
+                fail(f"the operator {type(op).__name__} is not allowed")
+            _check(left, text, where, columns)
+            _check(right, text, where, columns)
+        case ast.Compare(left=left, ops=ops, comparators=comparators):
+            if len(ops) != 1:
+                fail("chained comparisons are not allowed; join them with 'and'")
+            op, right = ops[0], comparators[0]
+            if isinstance(op, ast.Is | ast.IsNot):
+                if not (isinstance(right, ast.Constant) and right.value is None):
+                    fail("'is' compares only with None")
+            elif isinstance(op, ast.In | ast.NotIn):
+                if not isinstance(right, ast.List | ast.Tuple):
+                    fail("'in' needs a list of constants")
+            elif type(op) not in _COMPARE:
+                fail(f"the comparison {type(op).__name__} is not allowed")
+            _check(left, text, where, columns)
+            _check(right, text, where, columns)
+        case ast.Call(func=ast.Name(id=name), args=args, keywords=[]):
+            if name not in FUNCTIONS:
+                fail(f"unknown function {name}(); use one of {', '.join(FUNCTIONS)}")
+            if len(args) != FUNCTIONS[name]:
+                fail(f"{name}() takes {FUNCTIONS[name]} argument(s)")
+            for argument in args:
+                _check(argument, text, where, columns)
+        case _:
+            fail(f"{type(node).__name__} is not allowed")
+
+
+def _compile(node: ast.expr, table: ir.Table) -> Any:
+    match node:
+        case ast.Name(id=name):
+            return table[name]
+        case ast.Constant(value=value):
+            return ibis.literal(value) if value is not None else ibis.null()
+        case ast.BoolOp(op=ast.And(), values=values):
+            result = _compile(values[0], table)
+            for value in values[1:]:
+                result = result & _compile(value, table)
+            return result
+        case ast.BoolOp(op=ast.Or(), values=values):
+            result = _compile(values[0], table)
+            for value in values[1:]:
+                result = result | _compile(value, table)
+            return result
+        case ast.UnaryOp(op=ast.Not(), operand=operand):
+            return ~_compile(operand, table)
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return -_compile(operand, table)
+        case ast.BinOp(op=op, left=left, right=right):
+            return _ARITHMETIC[type(op)](_compile(left, table), _compile(right, table))
+        case ast.Compare(left=left, ops=[ast.Is()], comparators=[_]):
+            return _compile(left, table).isnull()
+        case ast.Compare(left=left, ops=[ast.IsNot()], comparators=[_]):
+            return _compile(left, table).notnull()
+        case ast.Compare(left=left, ops=[ast.In() | ast.NotIn() as op], comparators=[right]):
+            assert isinstance(right, ast.List | ast.Tuple)
+            options = [item.value for item in right.elts if isinstance(item, ast.Constant)]
+            member = _compile(left, table).isin(options)
+            return member if isinstance(op, ast.In) else ~member
+        case ast.Compare(left=left, ops=[op], comparators=[right]):
+            return _COMPARE[type(op)](_compile(left, table), _compile(right, table))
+        case ast.Call(func=ast.Name(id=name), args=args):
+            values = [_compile(argument, table) for argument in args]
+            if name == "days":
+                return values[1].delta(values[0], unit="day")
+            if name == "weeks":
+                return values[1].delta(values[0], unit="day").cast("float64") / 7.0
+            if name == "month":
+                return values[0].month()
+            if name == "year":
+                return values[0].year()
+            return ibis.coalesce(values[0], values[1])
+    raise ConfigError(f"cannot compile {ast.unparse(node)!r}")

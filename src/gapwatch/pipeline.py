@@ -1,0 +1,174 @@
+"""One run, end to end: input tables -> counts -> values and gaps -> disclosure control -> store.
+
+This module only wires the layers together, in the order ARCHITECTURE.md describes;
+each step is done by its own package.
+
+>>> RunSummary("r1", "results.duckdb", 23, 1000, 12.5).cells
+1000
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from gapwatch import __version__, refdata
+from gapwatch.disclosure import apply_policy
+from gapwatch.engine.backends import Engine, engine_for, find_input
+from gapwatch.engine.counts import count
+from gapwatch.errors import ConfigError, InputError
+from gapwatch.model.catalogue import Catalogue
+from gapwatch.model.config import RunConfig
+from gapwatch.stats.indicators import indicator_values, inequality_measures
+from gapwatch.store import new_run_id, open_store, run_record
+
+#: Called with (stage, detail, step, steps); steps is 0 when a stage has no count.
+Progress = Callable[[str, str, int, int], None]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    store: str
+    indicators: int
+    cells: int
+    seconds: float
+
+
+def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) -> None:
+    needed = {indicator.source for indicator in catalogue}
+    needed |= {str(indicator.denominator.population) for indicator in catalogue if indicator.denominator.population}
+    for table in sorted(needed):
+        if table in config.tables:
+            named = config.tables[table]
+            if engine.kind == "postgres" and not named.endswith((".parquet", ".csv", ".gz")):
+                engine.register_database_table(table, named)
+            else:
+                engine.register_file(table, config.resolve(named))
+        elif engine.kind == "postgres" and config.database:
+            engine.register_database_table(table, table)
+        elif config.data is not None:
+            folder = config.resolve(config.data)
+            if not folder.is_dir():
+                raise InputError(f"{folder}: data folder not found (data: in the config)")
+            found = find_input(folder, table)
+            if found is None:
+                users = sorted(i.id for i in catalogue if table in (i.source, i.denominator.population))
+                raise InputError(
+                    f"{folder}: no input for table {table!r} ({table}.parquet or {table}.csv), "
+                    f"needed by {', '.join(users[:3])}{' …' if len(users) > 3 else ''}"
+                )
+            engine.register_file(table, found)
+        else:
+            raise InputError(f"input table {table!r}: name it under tables:, or give data: or database:")
+
+
+def _areas(values: pd.DataFrame) -> pd.DataFrame:
+    lsoa = refdata.lsoa(2021)
+    frames = [pd.DataFrame({"area_type": ["england"], "area_code": ["E92000001"], "area_name": ["England"],
+                            "parent_type": [None], "parent_code": [None]})]  # fmt: skip
+    for area_type, code, name, parent_type, parent in (
+        ("region", "region_code", "region_name", "england", None),
+        ("icb", "icb_code", "icb_name", "region", "region_code"),
+        ("sub_icb", "sicbl_code", "sicbl_name", "icb", "icb_code"),
+        ("local_authority", "ltla_code", "ltla_name", "region", "region_code"),
+    ):
+        columns = [code, name] + ([parent] if parent else [])
+        part = lsoa[columns].drop_duplicates(code)
+        frames.append(pd.DataFrame({
+            "area_type": area_type, "area_code": part[code], "area_name": part[name],
+            "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
+        }))  # fmt: skip
+    trusts = refdata.nhs_trusts()
+    frames.append(pd.DataFrame({"area_type": "provider", "area_code": trusts["trust_code"],
+                                "area_name": trusts["trust_name"], "parent_type": None, "parent_code": None}))  # fmt: skip
+    known = pd.concat(frames, ignore_index=True)
+    used = values[["area_type", "area_code"]].drop_duplicates()
+    areas = used.merge(known, on=["area_type", "area_code"], how="left")
+    areas["area_name"] = areas["area_name"].fillna(
+        areas["area_code"].where(areas["area_code"] != "unknown", "Unknown (record could not be placed)")
+    )
+    return areas
+
+
+def run(
+    config: RunConfig,
+    store: str | None = None,
+    backend: str | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run the configured catalogue and publish the results atomically to the store."""
+    started = dt.datetime.now(dt.UTC)
+    clock = time.perf_counter()
+
+    def report(stage: str, detail: str = "", step: int = 0, steps: int = 0) -> None:
+        if progress:
+            progress(stage, detail, step, steps)
+
+    catalogue = config.load_catalogue()
+    kind = backend or config.backend
+    location = store or str(config.resolve(config.store))
+    report("open", kind)
+    with engine_for(kind, config.database) as engine:
+        _register_inputs(engine, config, catalogue)
+        counts = count(engine, list(catalogue), config, progress=lambda detail, step, steps: report("count", detail, step, steps))
+    if counts.cells.empty:
+        raise InputError(
+            f"no records fall in the reporting window {config.periods.start} to {config.periods.end}: "
+            "check periods: in the config against the dates in the data"
+        )
+    report("values", f"{len(counts.cells):,} cells")
+    values = indicator_values(counts.cells, counts.histograms, catalogue.indicators, config.confidence)
+    report("gaps", "quintile and Core20 gaps, SII and RII")
+    measures = inequality_measures(values, catalogue.indicators, config.confidence)
+    report("disclosure", config.disclosure.policy)
+    safe_values, safe_measures = apply_policy(
+        values, measures, config.disclosure.policy, config.disclosure.threshold, config.disclosure.rounding
+    )
+    indicators = pd.DataFrame(
+        [
+            {
+                "indicator_id": item.id, "title": item.title, "description": item.description,
+                "domain": item.domain, "measure": item.measure, "unit": item.unit,
+                "multiplier": item.multiplier, "polarity": item.polarity, "target": item.target,
+                "standard": item.standard, "source": item.source, "period": item.period,
+                "reference": item.reference,
+            }
+            for item in catalogue
+        ]
+    )  # fmt: skip
+    report("publish", location)
+    results = open_store(location)
+    try:
+        run_id = new_run_id(started)
+        results.publish(
+            run_record(
+                run_id=run_id, name=config.name, started_at=started.replace(tzinfo=None),
+                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), backend=kind,
+                disclosure_policy=config.disclosure.policy, disclosure_threshold=config.disclosure.threshold,
+                disclosure_rounding=config.disclosure.rounding, confidence=config.confidence,
+                config=config.model_dump(mode="json"), catalogue_digest=catalogue.digest,
+                gapwatch_version=__version__, indicators=len(catalogue), cells=len(safe_values),
+                seconds=time.perf_counter() - clock,
+            ),
+            {
+                "indicators": indicators,
+                "areas": _areas(safe_values),
+                "indicator_values": safe_values,
+                "inequality_measures": safe_measures,
+                "linkage": counts.linkage,
+            },
+        )  # fmt: skip
+    finally:
+        results.close()
+    return RunSummary(run_id, location, len(catalogue), len(safe_values), time.perf_counter() - clock)
+
+
+def check_config_path(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the run's YAML file (e.g. {path / 'gapwatch.yaml'})")
