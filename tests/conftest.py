@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,34 @@ def require_spark() -> None:
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     return require_postgres()
+
+
+# Synthetic data shared by the engine, pipeline and store tests: two ICBs of contrasting
+# deprivation, one financial year, generated once per test session.
+SYNTH_ICBS = ["E54000057", "E54000036"]  # Greater Manchester; Cornwall and the Isles of Scilly
+SYNTH_START, SYNTH_END = "2024-04", "2025-03"
+
+
+@pytest.fixture(scope="session")
+def synthetic_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from gapwatch.synth import generate
+
+    folder = tmp_path_factory.mktemp("synthetic") / "data"
+    generate(40_000, 11, folder, SYNTH_ICBS, SYNTH_START, 12)
+    return folder
+
+
+def write_config(folder: Path, data: Path, **settings: object) -> Path:
+    """Write a run configuration for ``data`` into ``folder`` and return its path."""
+    import yaml
+
+    config = {
+        "name": "test",
+        "data": str(data),
+        "periods": {"start": SYNTH_START, "end": SYNTH_END},
+        "store": str(folder / "results.duckdb"),
+    }
+    config.update(settings)
+    path = folder / "gapwatch.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path

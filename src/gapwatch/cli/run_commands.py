@@ -32,7 +32,7 @@ def _progress() -> Iterator[object]:
 
         def report(stage: str, detail: str, step: int, steps: int) -> None:
             for name, task in tasks.items():
-                if name != stage and not bar.tasks[task].finished:
+                if name != stage and bar.tasks[task].stop_time is None:
                     bar.update(task, completed=1, total=1, detail="")
                     bar.stop_task(task)
             if stage not in tasks:

@@ -55,8 +55,9 @@ class Engine:
 
     def register_database_table(self, table: str, name: str) -> None:
         self.locations[table] = f"table {name}"
+        schema, _, bare = name.rpartition(".")
         try:
-            self._tables[table] = self.connection.table(name)
+            self._tables[table] = self.connection.table(bare, database=schema or None)
         except Exception:
             raise InputError(f"database table {name!r} (input {table!r}) not found") from None
 
@@ -72,7 +73,7 @@ class Engine:
             ) from None
 
     def compile(self, expression: ir.Table) -> str:
-        return str(ibis.to_sql(expression, dialect=self.dialect))
+        return str(ibis.to_sql(expression))
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL in the engine's dialect and return the (aggregate) result as pandas."""

@@ -28,7 +28,7 @@ _LOCAL = ("overall", "imd_quintile", "core20", "ethnic_group", "age_band", "sex"
 SMALL_AREA_BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "sub_icb": _LOCAL,
     "local_authority": _LOCAL,
-    "provider": ("overall", "imd_quintile", "core20", "ethnic_group"),
+    "provider": ("overall",),
 }
 
 

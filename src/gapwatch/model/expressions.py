@@ -75,8 +75,6 @@ def _check(node: ast.AST, text: str, where: str, columns: set[str]) -> None:
 
     match node:
         case ast.Name(id=name):
-            if name in FUNCTIONS:
-                fail(f"{name} is a function and needs arguments")
             columns.add(name)
         case ast.Constant(value=value):
             if not isinstance(value, str | int | float | bool | None):

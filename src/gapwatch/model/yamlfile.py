@@ -68,7 +68,7 @@ class YamlDocument:
         except ValidationError as error:
             first = error.errors()[0]
             location = (*path, *first["loc"])
-            field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            field = ".".join(str(part) for part in location) or "(top level)"
             message = first["msg"]
             if first["type"] == "extra_forbidden":
                 message = "unknown field"

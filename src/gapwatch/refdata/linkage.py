@@ -37,7 +37,12 @@ def _temporary(connection: BaseBackend, name: str, frame: pd.DataFrame) -> ir.Ta
     try:
         return connection.table(name)
     except Exception:
+        pass
+    try:
         return connection.create_table(name, frame, temp=True, overwrite=True)
+    except NotImplementedError:
+        # PySpark has no temporary tables; a view over an in-memory table serves the same end.
+        return connection.create_view(name, ibis.memtable(frame), overwrite=True)
 
 
 def linked_columns(vintage: int = 2021) -> list[str]:
