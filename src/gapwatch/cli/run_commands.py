@@ -26,7 +26,7 @@ STAGES = {
 def _progress() -> Iterator[object]:
     with Progress(
         TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[detail]}", style="dim"),
-        TimeElapsedColumn(), console=_console, transient=False,
+        TimeElapsedColumn(), console=_console, transient=True,
     ) as bar:  # fmt: skip
         tasks: dict[str, TaskID] = {}
 
@@ -43,6 +43,10 @@ def _progress() -> Iterator[object]:
         for task in tasks.values():
             bar.update(task, completed=1, total=1, detail="")
             bar.stop_task(task)
+        # The bars vanish (so that an error stays one line); on success the stage times remain.
+        timings = [(bar.tasks[task].description, bar.tasks[task].elapsed or 0.0) for task in tasks.values()]
+    for description, seconds in timings:
+        _console.print(f"  {description:<34} {seconds:6.1f} s", style="dim")
 
 
 def run(

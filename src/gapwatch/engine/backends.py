@@ -40,10 +40,10 @@ class Engine:
         self.locations[table] = str(path)
         if not path.exists():
             raise InputError(f"{path}: input file for table {table!r} not found")
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: empty file (table {table!r})")
         try:
             if path.suffix == ".parquet":
-                if path.stat().st_size == 0:
-                    raise InputError(f"{path}: empty file (table {table!r})")
                 self._tables[table] = self.connection.read_parquet(path, table_name=f"input_{table}")
             else:
                 self._tables[table] = self.connection.read_csv(path, table_name=f"input_{table}")

@@ -26,6 +26,7 @@ from gapwatch import refdata
 from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
 from gapwatch.engine.backends import Engine
 from gapwatch.engine.validate import check_source
+from gapwatch.errors import InputError, rows
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
 from gapwatch.model.catalogue import Indicator
 from gapwatch.model.config import RunConfig
@@ -45,6 +46,7 @@ AREA_COLUMNS: dict[str, str | None] = {
     "provider": "organisation_code",
 }
 ORGANISATION_COLUMNS = ("provider_code", "gp_practice_code")
+CELL_ORDER = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
 
 
 @dataclass
@@ -383,9 +385,11 @@ def count(
     scans = plan_scans(indicators)
     for source in sorted({scan.source for scan in scans}):
         check_source(engine, source, [i for i in indicators if i.source == source], config)
+    populations = sorted({str(i.denominator.population) for i in indicators if i.denominator.population})
+    for population_source in populations:
+        check_source(engine, population_source, [], config, population=True)
     cell_frames, histogram_frames, linkage = [], [], []
     source_rows: dict[str, int] = {}
-    populations = sorted({str(i.denominator.population) for i in indicators if i.denominator.population})
     steps = len(scans) + len(populations) + 1
     step = 0
 
@@ -395,6 +399,21 @@ def count(
         if progress:
             progress(detail, step, steps)
 
+    advance("checking inputs and LSOA linkage")
+    for source in sorted({scan.source for scan in scans}):
+        table = engine.table(source)
+        linked = refdata.link(table, "lsoa_code", config.lsoa_vintage, connection=engine.connection)
+        summary = refdata.link_summary(linked)
+        summary.insert(0, "source", source)
+        statuses = summary.set_index("lsoa_status")["rows"]
+        if statuses.sum() > 0 and statuses.get("valid", 0) == 0:
+            raise InputError(
+                f"{engine.locations.get(source, source)}: column 'lsoa_code': none of the "
+                f"{rows(int(statuses.sum()))} holds a known {config.lsoa_vintage} LSOA code "
+                f"({', '.join(f'{k} {v:,}' for k, v in statuses.items() if v)}); is it the right column and vintage?"
+            )
+        linkage.append(summary)
+        source_rows[source] = int(summary["rows"].sum())
     for scan in scans:
         advance(f"{scan.source}: {', '.join(i.id for i in scan.indicators)}")
         cells, histograms = count_scan(engine, scan, config, areas)
@@ -411,12 +430,14 @@ def count(
             histograms["period_start"] = pd.to_datetime(histograms["period_start"]).dt.date
             histogram_frames.append(histograms)
     cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
+    if not cells.empty:
+        # Engines return groups in any order; a fixed order makes every run's output identical.
+        cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
     # Denominators that are populations: counted once per population table, joined to every period.
     population_users = [indicator for indicator in indicators if indicator.denominator.population]
     for population_source in populations:
         users = [i for i in population_users if i.denominator.population == population_source]
         advance(f"{population_source} (population denominators)")
-        check_source(engine, population_source, [], config, population=True)
         for organisation in sorted({_organisation_column(engine, i.source) or "" for i in users}):
             members = [i for i in users if (_organisation_column(engine, i.source) or "") == organisation]
             breakdowns = {b for i in members for b in i.breakdowns}
@@ -428,15 +449,9 @@ def count(
                 joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
                 joined = joined.rename(columns={"population": "denominator"})
                 cells = pd.concat([cells.loc[~mine], joined], ignore_index=True)
-    advance("LSOA linkage of every source")
-    for source in sorted({scan.source for scan in scans}):
-        table = engine.table(source)
-        linked = refdata.link(table, "lsoa_code", config.lsoa_vintage, connection=engine.connection)
-        summary = refdata.link_summary(linked)
-        summary.insert(0, "source", source)
-        linkage.append(summary)
-        source_rows[source] = int(summary["rows"].sum())
     histograms_all = pd.concat(histogram_frames, ignore_index=True) if histogram_frames else pd.DataFrame()
+    if not histograms_all.empty:
+        histograms_all = histograms_all.sort_values([*CELL_ORDER, "value"], kind="stable", ignore_index=True)
     return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows)
 
 

@@ -59,6 +59,10 @@ def _compatible(actual: str, wanted: str) -> bool:
     return actual == wanted
 
 
+def _count(engine: Engine, table: ibis.Table) -> int:
+    return int(engine.query(engine.compile(table.aggregate(rows=table.count()))).iloc[0, 0])
+
+
 def check_source(
     engine: Engine, source: str, indicators: Sequence[Indicator], config: RunConfig, population: bool = False
 ) -> None:
@@ -76,6 +80,8 @@ def check_source(
                 needed_by.setdefault(column, f"indicator {indicator.id} ({role})")
                 if role.endswith(".sum"):
                     wanted[column] = "number"
+    if _count(engine, table) == 0:
+        raise InputError(f"{where}: table {source!r} has no rows")
     missing = [column for column in needed_by if column not in schema]
     if missing:
         column = missing[0]

@@ -11,6 +11,7 @@ relative to the file. ``gapwatch demo`` writes one you can copy.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -33,6 +34,8 @@ SMALL_AREA_BREAKDOWNS: dict[str, tuple[str, ...]] = {
 
 
 def _month(text: str) -> dt.date:
+    if not re.fullmatch(r"\d{4}-\d{2}", text):
+        raise ValueError(f"{text!r} is not a month written YYYY-MM")
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:

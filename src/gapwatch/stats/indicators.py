@@ -134,7 +134,12 @@ def _comparisons(values: pd.DataFrame, indicators: Mapping[str, Indicator]) -> p
                 values.loc[rows, "value"], values.loc[rows, "lower"], values.loc[rows, "upper"],
                 merged.loc[inside, "best_value"].to_numpy(), kind,
             )  # fmt: skip
-    values.loc[best_index.to_numpy(), "comparison_best"] = "best"
+    # Every group equal to the best value is "best": ties must not depend on row order.
+    tied = values.loc[judged, [*AREA_KEYS, "breakdown", "value"]].merge(
+        best[[*AREA_KEYS, "breakdown", "best_value"]], on=[*AREA_KEYS, "breakdown"], how="left"
+    )
+    at_best = tied["value"].to_numpy() == tied["best_value"].to_numpy()
+    values.loc[values.index[judged.to_numpy()][at_best], "comparison_best"] = "best"
     values.loc[values["group"] == OVERALL_GROUP, "comparison_best"] = "not compared"
     return values
 

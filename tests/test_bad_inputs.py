@@ -1,0 +1,245 @@
+"""Bad input: one line naming the file, column and rows, a non-zero exit, and nothing published.
+
+Every case runs the real command line against a store that already holds one good run,
+and checks that the run is still the only one and still readable afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from gapwatch import refdata
+from gapwatch.cli.main import main
+from gapwatch.store import open_store
+
+CATALOGUE = {
+    "indicators": [
+        {
+            "id": "screened",
+            "title": "Screened people",
+            "description": "test indicator",
+            "domain": "access",
+            "reference": "a national definition of screening",
+            "source": "screening",
+            "date_column": "snapshot_date",
+            "measure": "proportion",
+            "numerator": {"where": "screened"},
+            "polarity": "higher_is_better",
+            "breakdowns": ["overall", "imd_quintile"],
+        },
+        {
+            "id": "bed_days",
+            "title": "Delayed days per bed day",
+            "description": "test indicator",
+            "domain": "experience",
+            "reference": "a national definition of delays",
+            "source": "screening",
+            "date_column": "snapshot_date",
+            "measure": "crude_rate",
+            "numerator": {"sum": "delayed_days"},
+            "denominator": {"sum": "bed_days"},
+            "multiplier": 1000,
+            "polarity": "lower_is_better",
+            "breakdowns": ["overall"],
+        },
+    ]
+}
+
+
+def _records(size: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(9)
+    lsoa = refdata.lsoa(2021)
+    codes = lsoa.loc[lsoa.icb_code == "E54000036", "lsoa_code"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "snapshot_date": (pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 300, size), "D")).date,
+            "provider_code": "REF",
+            "lsoa_code": rng.choice(codes, size),
+            "sex": rng.choice(["1", "2"], size),
+            "age": rng.integers(20, 70, size).astype("int16"),
+            "ethnic_category": rng.choice(["A", "H", "Z"], size),
+            "learning_disability": False,
+            "autism": False,
+            "serious_mental_illness": False,
+            "screened": rng.random(size) < 0.7,
+            "delayed_days": rng.integers(0, 5, size).astype("int32"),
+            "bed_days": rng.integers(5, 50, size).astype("int32"),
+        }
+    )
+    return frame
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("good")
+    (folder / "data").mkdir()
+    _records().to_parquet(folder / "data" / "screening.parquet", index=False)
+    (folder / "catalogue.yaml").write_text(yaml.safe_dump(CATALOGUE, sort_keys=False))
+    config = {
+        "name": "bad-input tests", "data": "data", "catalogue": ["catalogue.yaml"],
+        "periods": {"start": "2024-04", "end": "2025-03"}, "areas": ["england", "icb"],
+        "store": "results.duckdb",
+    }  # fmt: skip
+    (folder / "gapwatch.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    assert main(["run", str(folder / "gapwatch.yaml")]) == 0
+    return folder
+
+
+def _copy(good: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "case"
+    shutil.copytree(good, folder)
+    return folder
+
+
+def _rewrite_data(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / "data" / "screening.parquet"
+        change(pd.read_parquet(path)).to_parquet(path, index=False)
+
+    return apply
+
+
+def _config(**changes: object) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / "gapwatch.yaml"
+        config = yaml.safe_load(path.read_text())
+        config.update(changes)
+        path.write_text(yaml.safe_dump(config))
+
+    return apply
+
+
+def _indicator(**changes: object) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        catalogue = yaml.safe_load((folder / "catalogue.yaml").read_text())
+        catalogue["indicators"][0].update(changes)
+        (folder / "catalogue.yaml").write_text(yaml.safe_dump(catalogue))
+
+    return apply
+
+
+def _write(name: str, content: bytes | str) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / name
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+    return apply
+
+
+def _truncate(folder: Path) -> None:
+    path = folder / "data" / "screening.parquet"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _as_csv(delimiter: str, encoding: str = "utf-8") -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / "data" / "screening.parquet"
+        frame = pd.read_parquet(path)
+        frame.loc[frame.index % 7 == 0, "provider_code"] = "Hôpital Général"
+        frame.to_csv(folder / "data" / "screening.csv", sep=delimiter, index=False, encoding=encoding)
+        path.unlink()
+
+    return apply
+
+
+def _empty_file(folder: Path) -> None:
+    path = folder / "data" / "screening.parquet"
+    path.unlink()
+    (folder / "data" / "screening.csv").write_text("")
+
+
+CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
+    ("missing-column", _rewrite_data(lambda f: f.drop(columns=["sex"])), [],
+     r"screening\.parquet: column 'sex' is missing, needed by every breakdown"),
+    ("renamed-column", _rewrite_data(lambda f: f.rename(columns={"lsoa_code": "lsoa"})), [],
+     r"column 'lsoa_code' is missing"),
+    ("age-as-text", _rewrite_data(lambda f: f.assign(age=f["age"].astype(str) + " years")), [],
+     r"column 'age' has type string; expected integer"),
+    ("flag-as-text", _rewrite_data(lambda f: f.assign(autism="N")), [],
+     r"column 'autism' has type string; expected boolean"),
+    ("date-as-text", _rewrite_data(lambda f: f.assign(snapshot_date=f["snapshot_date"].astype(str))), [],
+     r"column 'snapshot_date' has type string; expected date \(needed by indicator screened\)"),
+    ("negative-amounts", _rewrite_data(lambda f: f.assign(delayed_days=np.where(f.index < 3, -2, f["delayed_days"]))),
+     [], r"column 'delayed_days': 3 rows negative"),
+    ("missing-amounts", _rewrite_data(lambda f: f.assign(bed_days=f["bed_days"].where(f.index > 0))), [],
+     r"column 'bed_days': 1 row missing; every amount must be recorded"),
+    ("date-out-of-range", _rewrite_data(lambda f: f.assign(snapshot_date=[pd.Timestamp("1850-01-01").date()] * 2
+                                                           + list(f["snapshot_date"][2:]))), [],
+     r"column 'snapshot_date': 2 rows with a date before 1900-01-01"),
+    ("no-valid-lsoa", _rewrite_data(lambda f: f.assign(lsoa_code="SW1A 1AA")), [],
+     r"column 'lsoa_code': none of the 400 rows holds a known 2021 LSOA code \(malformed 400\)"),
+    ("empty-table", _rewrite_data(lambda f: f.iloc[0:0]), [], r"table 'screening' has no rows"),
+    ("empty-file", _empty_file, [], r"screening\.csv: empty file \(table 'screening'\)"),
+    ("truncated-parquet", _truncate, [], r"screening\.parquet: cannot read table 'screening'"),
+    ("not-utf8", _as_csv(";", encoding="latin-1"), [], r"screening\.csv: cannot read table 'screening'"),
+    ("unknown-table", _indicator(source="screenings"), [],
+     r"data: no input for table 'screenings' \(screenings\.parquet or screenings\.csv\), needed by screened"),
+    ("unknown-column", _indicator(numerator={"where": "screened_ok"}), [],
+     r"column 'screened_ok' is missing, needed by indicator screened \(numerator\.where\)"),
+    ("bad-expression", _indicator(numerator={"where": "screened = 1"}), [], r"catalogue\.yaml:\d+: .*cannot parse"),
+    ("malformed-catalogue", _write("catalogue.yaml", "indicators:\n  - id: [\n"), [], r"catalogue\.yaml:\d+: malformed YAML"),
+    ("duplicate-ids", _indicator(id="bed_days"), [], r"duplicate indicator id 'bed_days'"),
+    ("malformed-config", _write("gapwatch.yaml", "name: [unclosed\n"), [], r"gapwatch\.yaml:\d+: malformed YAML"),
+    ("missing-data-folder", _config(data="nowhere"), [], r"nowhere: data folder not found"),
+    ("bad-period", _config(periods={"start": "2024-4", "end": "2025-03"}), [], r"periods\.start: .*not a month"),
+    ("no-records-in-window", _config(periods={"start": "2020-04", "end": "2021-03"}), [],
+     r"no records fall in the reporting window 2020-04 to 2021-03"),
+    ("unknown-indicator", _config(indicators=["screened", "mmr9"]), [], r"indicator 'mmr9' is not in the catalogue"),
+    ("unknown-backend", lambda folder: None, ["--backend", "oracle"], r"backend 'oracle' is not known"),
+    ("store-is-a-folder", lambda folder: (folder / "store.duckdb").mkdir(), ["--store", "STORE"],
+     r"store\.duckdb: cannot open the results store"),
+    ("config-not-found", lambda folder: (folder / "gapwatch.yaml").unlink(), [], r"gapwatch\.yaml: config file not found"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("change", "arguments", "message"), [case[1:] for case in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_one_line_and_publishes_nothing(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    change: Callable[[Path], None], arguments: list[str], message: str,
+) -> None:  # fmt: skip
+    folder = _copy(good, tmp_path)
+    store = open_store(str(folder / "results.duckdb"))
+    before = store.runs()
+    store.close()
+    change(folder)
+    arguments = [str(folder / "store.duckdb") if argument == "STORE" else argument for argument in arguments]
+    capsys.readouterr()
+    status = main(["run", str(folder / "gapwatch.yaml"), *arguments])
+    error = capsys.readouterr().err.strip()
+    assert status == 1
+    assert error.startswith("error: ")
+    assert "Traceback" not in error
+    assert len(error.replace("\n", " ").split("error: ")) == 2, error
+    import re
+
+    assert re.search(message, " ".join(error.split())), error
+    store = open_store(str(folder / "results.duckdb"))
+    try:
+        after = store.runs()
+        assert list(after["run_id"]) == list(before["run_id"])
+        assert len(store.read("indicator_values")) > 0
+    finally:
+        store.close()
+
+
+def test_a_semicolon_delimited_csv_is_read_as_such(good: Path, tmp_path: Path) -> None:
+    folder = _copy(good, tmp_path)
+    _as_csv(";")(folder)
+    assert main(["run", str(folder / "gapwatch.yaml")]) == 0
+    store = open_store(str(folder / "results.duckdb"))
+    try:
+        assert len(store.runs()) == 2
+    finally:
+        store.close()
+
+
+def test_config_path_that_is_a_folder(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(good)]) == 1
+    assert "is a folder; give the run's YAML file" in capsys.readouterr().err

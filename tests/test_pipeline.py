@@ -1,0 +1,145 @@
+"""The whole job on synthetic data with known truth: estimates agree with what was planted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gapwatch.cli.main import main
+from gapwatch.model.config import load_config
+from gapwatch.pipeline import run
+from gapwatch.stats import sii
+from gapwatch.store import open_store
+from tests.conftest import write_config
+
+
+@pytest.fixture(scope="module")
+def published(synthetic_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("pipeline")
+    config = write_config(folder, synthetic_data, areas=["england", "region", "icb", "sub_icb", "provider"],
+                          disclosure={"policy": "none"})  # fmt: skip
+    summary = run(load_config(config))
+    return config, summary.run_id
+
+
+def _read(config: Path, table: str, run_id: str | None = None) -> pd.DataFrame:
+    store = open_store(str(config.parent / "results.duckdb"))
+    try:
+        return store.read(table, run_id)
+    finally:
+        store.close()
+
+
+def _truth(synthetic_data: Path) -> pd.DataFrame:
+    truth = pd.read_parquet(synthetic_data / "truth.parquet")
+    truth["period_start"] = pd.to_datetime(truth["period_start"]).dt.date
+    return truth
+
+
+def test_quintile_intervals_contain_the_planted_values_at_about_the_nominal_rate(
+    published: tuple[Path, str], synthetic_data: Path
+) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    values["period_start"] = pd.to_datetime(values["period_start"]).dt.date
+    indicators = _read(config, "indicators", run_id).set_index("indicator_id")
+    truth = _truth(synthetic_data)
+    cells = values.loc[(values["area_type"] == "icb") & values["breakdown"].isin(["imd_quintile", "ethnic_group"])]
+    merged = cells.merge(
+        truth, left_on=["indicator_id", "period_start", "area_code", "breakdown", "group"],
+        right_on=["indicator_id", "period_start", "icb_code", "breakdown", "group"],
+    )  # fmt: skip
+    merged = merged.loc[merged["denominator"] >= 30]
+    assert merged["indicator_id"].nunique() >= 12, "the planted proportion indicators with enough records"
+    assert len(merged) > 500
+    scale = merged["indicator_id"].map(indicators["multiplier"])
+    inside = (merged["lower"] <= merged["expected_value"] * scale) & (merged["expected_value"] * scale <= merged["upper"])
+    coverage = inside.mean()
+    # 95% Wilson intervals; faults planted in the data (unlinkable LSOAs, duplicates) cost a little.
+    assert 0.91 <= coverage <= 0.99, coverage
+
+
+def test_sii_intervals_contain_the_true_sii(published: tuple[Path, str], synthetic_data: Path) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    values["period_start"] = pd.to_datetime(values["period_start"]).dt.date
+    measures = _read(config, "inequality_measures", run_id)
+    measures["period_start"] = pd.to_datetime(measures["period_start"]).dt.date
+    indicators = _read(config, "indicators", run_id).set_index("indicator_id")
+    truth = _truth(synthetic_data)
+    quintiles = values.loc[(values["area_type"] == "icb") & (values["breakdown"] == "imd_quintile")
+                           & (values["group"] != "unknown")]  # fmt: skip
+    planted = quintiles.merge(
+        truth, left_on=["indicator_id", "period_start", "area_code", "breakdown", "group"],
+        right_on=["indicator_id", "period_start", "icb_code", "breakdown", "group"],
+    )  # fmt: skip
+    planted["quintile"] = planted["group"].astype(int)
+    planted["true_value"] = planted["expected_value"] * planted["indicator_id"].map(indicators["multiplier"])
+    planted["se"] = 1e-9
+    keys = ["indicator_id", "period_start", "area_code"]
+    complete = planted.groupby(keys)["quintile"].transform("size") == 5
+    true_sii = sii(planted.loc[complete], "quintile", "denominator", "true_value", se="se", by=keys, rii=False)
+    estimated = measures.loc[(measures["area_type"] == "icb") & (measures["breakdown"] == "imd_quintile")
+                             & (measures["measure"] == "sii")]  # fmt: skip
+    compared = estimated.merge(true_sii[[*keys, "sii"]], on=keys).dropna(subset=["lower", "upper"])
+    assert len(compared) >= 60
+    inside = (compared["lower"] <= compared["sii"]) & (compared["sii"] <= compared["upper"])
+    assert inside.mean() >= 0.88, inside.mean()
+    # The planted gradient is real: screening is lower in the most deprived quintile.
+    screening = compared.loc[compared["indicator_id"] == "cervical_screening_25_49"]
+    assert (screening["value"] > 0).mean() > 0.8
+
+
+def test_rerunning_the_written_config_reproduces_the_results(published: tuple[Path, str], tmp_path: Path,
+                                                             synthetic_data: Path) -> None:  # fmt: skip
+    config, run_id = published
+    assert main(["run", str(config), "--store", str(tmp_path / "again.duckdb")]) == 0
+    again = open_store(str(tmp_path / "again.duckdb"))
+    try:
+        second = again.read("indicator_values")
+    finally:
+        again.close()
+    first = _read(config, "indicator_values", run_id)
+    keys = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
+    first = first.drop(columns=["run_id"]).sort_values(keys, ignore_index=True)
+    second = second.drop(columns=["run_id"]).sort_values(keys, ignore_index=True)
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_every_published_table_belongs_to_a_published_run(published: tuple[Path, str]) -> None:
+    config, run_id = published
+    areas = _read(config, "areas", run_id)
+    values = _read(config, "indicator_values", run_id)
+    assert set(zip(values["area_type"], values["area_code"], strict=True)) <= set(
+        zip(areas["area_type"], areas["area_code"], strict=True)
+    )
+    names = areas.set_index(["area_type", "area_code"])["area_name"]
+    assert names[("icb", "E54000057")] == "NHS Greater Manchester Integrated Care Board"
+    linkage = _read(config, "linkage", run_id)
+    share = linkage.loc[linkage["lsoa_status"] == "malformed", "share"].mean()
+    assert 0.0005 < share < 0.005, "the planted 0.2% malformed LSOA codes are counted, not dropped"
+    # Patient-level rows never reach the store: every row is an aggregate cell.
+    assert values["denominator"].dropna().min() >= 1
+    assert "person_id" not in values.columns
+
+
+def test_medians_match_a_direct_computation(published: tuple[Path, str], synthetic_data: Path) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    england = values.loc[(values["indicator_id"] == "autism_median_wait_weeks") & (values["area_type"] == "england")
+                         & (values["breakdown"] == "overall")]  # fmt: skip
+    referrals = pd.read_parquet(synthetic_data / "autism_referrals.parquet")
+    referrals = referrals.dropna(subset=["assessment_date"])
+    assessed = pd.to_datetime(referrals["assessment_date"])
+    referrals = referrals.loc[(assessed >= "2024-04-01") & (assessed <= "2025-03-31")]
+    quarter = pd.to_datetime(referrals["assessment_date"]).dt.to_period("Q").dt.start_time.dt.date
+    weeks = (pd.to_datetime(referrals["assessment_date"]) - pd.to_datetime(referrals["referral_date"])).dt.days / 7
+    expected = weeks.groupby(quarter).median()
+    got = england.assign(period_start=pd.to_datetime(england["period_start"]).dt.date).set_index("period_start")
+    assert np.allclose(got.loc[expected.index, "value"].to_numpy(), expected.to_numpy())
+    limited = got.dropna(subset=["lower", "upper"])
+    assert len(limited) >= 3
+    assert (limited["lower"] <= limited["value"]).all() and (limited["value"] <= limited["upper"]).all()
