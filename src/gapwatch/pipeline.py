@@ -112,7 +112,9 @@ def run(
 
     catalogue = config.load_catalogue()
     kind = backend or config.backend
-    location = store or str(config.resolve(config.store))
+    location = store or config.store
+    if not location.startswith(("postgresql://", "postgres://")):
+        location = str(config.resolve(location))
     report("open", kind)
     with engine_for(kind, config.database) as engine:
         _register_inputs(engine, config, catalogue)

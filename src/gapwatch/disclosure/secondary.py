@@ -114,13 +114,11 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(set_ids), np.concatenate(rows), np.concatenate(totals)
 
 
-def _complements(
-    suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray, only: np.ndarray | None = None
-) -> np.ndarray:
-    """For each set with exactly one suppressed member (or the sets in ``only``), the cheapest other member."""
+def _complements(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray) -> np.ndarray:
+    """For each set with exactly one suppressed member, the cheapest other member."""
     hidden = suppressed[row]
     per_set = np.bincount(set_id, weights=hidden, minlength=int(set_id.max()) + 1)
-    needy = per_set == 1 if only is None else np.isin(np.arange(per_set.size), only)
+    needy = per_set == 1
     candidate = needy[set_id] & ~hidden
     if not candidate.any():
         return np.zeros(0, dtype=np.int64)
@@ -130,7 +128,7 @@ def _complements(
 
 
 def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Sets holding a suppressed cell that the constraints determine exactly."""
+    """Suppressed cells that the published totals determine exactly."""
     hidden = suppressed[row]
     member_sets, member_rows = set_id[hidden], row[hidden]
     if member_rows.size == 0:
@@ -176,8 +174,22 @@ def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.nd
         movable = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(len(cells), dtype=bool)
         for r, free in zip(cells, movable, strict=True):
             if not free:
-                needing.append(sets_of_row[r][0])
+                needing.append(r)
     return np.array(sorted(set(needing)), dtype=np.int64)
+
+
+def _protect(
+    determined: np.ndarray, suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray
+) -> np.ndarray:
+    """For each determined cell, the cheapest unsuppressed cell sharing any set with it."""
+    chosen = []
+    for cell in determined.tolist():
+        sets = np.unique(set_id[row == cell])
+        members = row[np.isin(set_id, sets)]
+        members = members[~suppressed[members]]
+        if members.size:
+            chosen.append(int(members[np.argmin(cost[members])]))
+    return np.array(sorted(set(chosen)), dtype=np.int64)
 
 
 def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFrame:
@@ -207,7 +219,7 @@ def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFr
         for _ in range(1000):
             chosen = _complements(suppressed, set_id, row, cost)
             if chosen.size == 0:
-                chosen = _complements(suppressed, set_id, row, cost, only=_audit(suppressed, set_id, row))
+                chosen = _protect(_audit(suppressed, set_id, row), suppressed, set_id, row, cost)
                 if chosen.size == 0:
                     break
                 reason[chosen] = "complementary: the audit found a cell recoverable from several totals"

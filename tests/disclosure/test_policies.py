@@ -1,0 +1,141 @@
+"""Disclosure control: no small count is published, or recoverable by subtraction from totals."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gapwatch import refdata
+from gapwatch.disclosure import apply_policy, nhs_digital
+from gapwatch.disclosure.secondary import secondary_suppression
+
+# CI runs many more examples than a developer's machine (see the Makefile's test target).
+EXAMPLES = int(os.environ.get("GAPWATCH_PROPERTY_EXAMPLES", "150"))
+GROUPS = ["1", "2", "3", "4", "5", "unknown"]
+_LSOA = refdata.lsoa(2021)
+SUB_ICBS = _LSOA.groupby("icb_code")["sicbl_code"].unique().map(sorted).to_dict()
+ICBS = ["E54000008", "E54000057", "E54000048"]
+
+counts = st.one_of(st.integers(0, 12), st.integers(0, 400))
+
+
+@st.composite
+def hierarchical_tables(draw: st.DrawFn) -> pd.DataFrame:
+    """Sub-ICB × quintile counts, with ICB cells and overall cells that are their exact sums."""
+    icbs = draw(st.lists(st.sampled_from(ICBS), min_size=1, max_size=2, unique=True))
+    rows = []
+    for icb in icbs:
+        sub_icbs = SUB_ICBS[icb][: draw(st.integers(2, 4))]
+        for sub_icb in sub_icbs:
+            for group in GROUPS[: draw(st.integers(2, 6))]:
+                denominator = draw(counts)
+                numerator = draw(st.integers(0, denominator))
+                rows.append(("sub_icb", sub_icb, icb, group, numerator, denominator))
+    cells = pd.DataFrame(rows, columns=["area_type", "area_code", "icb", "group", "numerator", "denominator"])
+    icb_cells = cells.groupby(["icb", "group"], as_index=False)[["numerator", "denominator"]].sum()
+    icb_cells = icb_cells.assign(area_type="icb", area_code=icb_cells["icb"])
+    table = pd.concat([cells, icb_cells], ignore_index=True)
+    overall = table.groupby(["area_type", "area_code"], as_index=False)[["numerator", "denominator"]].sum()
+    table = pd.concat([table.assign(breakdown="imd_quintile"), overall.assign(breakdown="overall", group="all")])
+    table = table.assign(indicator_id="x", period_start=pd.Timestamp("2024-04-01").date(),
+                         period_end=pd.Timestamp("2024-06-30").date())  # fmt: skip
+    table["numerator"] = table["numerator"].astype(float)
+    table["denominator"] = table["denominator"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["value"] = table["numerator"] / table["denominator"]
+    table["lower"], table["upper"], table["note"] = table["value"], table["value"], ""
+    return table.drop(columns=["icb"]).reset_index(drop=True)
+
+
+def _constraints(table: pd.DataFrame) -> list[list[int]]:
+    """Every additive relation an attacker knows, as lists of [total, parts…] row indices."""
+    index = {(row.area_type, row.area_code, row.breakdown, row.group): i for i, row in enumerate(table.itertuples())}
+    relations = []
+    for (area_type, area_code), part in table.groupby(["area_type", "area_code"]):
+        groups = part.loc[part["breakdown"] == "imd_quintile"]
+        relations.append([index[(area_type, area_code, "overall", "all")], *groups.index])
+    sub = table.loc[table["area_type"] == "sub_icb"]
+    parent = sub["area_code"].map(_LSOA.drop_duplicates("sicbl_code").set_index("sicbl_code")["icb_code"])
+    for (icb, breakdown, group), part in sub.groupby([parent, "breakdown", "group"]):
+        relations.append([index[("icb", icb, breakdown, group)], *part.index])
+    return relations
+
+
+def _recoverable(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
+    """Rows whose hidden count the published totals determine exactly (linear algebra)."""
+    unknown = np.flatnonzero(hidden)
+    if unknown.size == 0:
+        return unknown
+    position = {row: i for i, row in enumerate(unknown)}
+    matrix = []
+    for total, *parts in _constraints(table):
+        line = np.zeros(unknown.size)
+        for row, sign in [(total, -1.0)] + [(part, 1.0) for part in parts]:
+            if row in position:
+                line[position[row]] += sign
+        if line.any():
+            matrix.append(line)
+    if not matrix:
+        return unknown
+    _, singular, right = np.linalg.svd(np.array(matrix), full_matrices=True)
+    null = right[int((singular > 1e-9).sum()):]
+    free = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(unknown.size, dtype=bool)
+    return unknown[~free]
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(hierarchical_tables())
+def test_secondary_suppression_leaves_no_small_count_recoverable(table: pd.DataFrame) -> None:
+    safe = secondary_suppression(table, threshold=7)
+    hidden = safe["suppressed"].to_numpy()
+    small = table[["numerator", "denominator"]].apply(lambda c: (c >= 1) & (c <= 7)).any(axis=1).to_numpy()
+    complement = table["denominator"] - table["numerator"]
+    small = small | ((complement >= 1) & (complement <= 7)).to_numpy()
+    assert not (small & ~hidden).any(), "every small cell is suppressed"
+    recovered = _recoverable(table, hidden)
+    assert not small[recovered].any(), table.iloc[recovered[small[recovered]]]
+    assert safe.loc[hidden, ["numerator", "denominator", "value", "lower", "upper"]].isna().all().all()
+    assert safe.loc[hidden, "note"].str.contains("suppressed").all()
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(hierarchical_tables())
+def test_nhs_digital_publishes_only_zero_or_multiples_of_five_below_national_level(table: pd.DataFrame) -> None:
+    england = table.iloc[:1].assign(area_type="england", area_code="E92000001", numerator=3.0, denominator=81.0)
+    safe = nhs_digital(pd.concat([table, england], ignore_index=True))
+    local = safe.loc[safe["area_type"] != "england", ["numerator", "denominator"]].to_numpy().ravel()
+    published = local[~np.isnan(local)]
+    assert (published % 5 == 0).all()
+    assert not ((published >= 1) & (published <= 7)).any()
+    assert safe.iloc[-1]["numerator"] == 3.0, "national figures are not controlled"
+
+
+@settings(max_examples=max(EXAMPLES // 3, 20), deadline=None)
+@given(hierarchical_tables())
+def test_nothing_is_withheld_when_every_count_is_large(table: pd.DataFrame) -> None:
+    large = table.assign(numerator=table["numerator"] + 100, denominator=table["denominator"] + 1000)
+    for policy in ("nhs-digital", "secondary-suppression"):
+        values, _ = apply_policy(large, pd.DataFrame(), policy)
+        assert not values["suppressed"].any(), policy
+
+
+def test_suppressed_groups_withhold_the_gaps_built_on_them() -> None:
+    values = pd.DataFrame({
+        "indicator_id": "x", "period_start": "2024-04-01", "period_end": "2024-06-30", "area_type": "icb",
+        "area_code": "E54000057", "breakdown": "imd_quintile", "group": ["1", "5"], "numerator": [3.0, 50.0],
+        "denominator": [40.0, 90.0], "value": [7.5, 55.6], "lower": [2.6, 45.3], "upper": [19.9, 65.4], "note": "",
+    })  # fmt: skip
+    measures = pd.DataFrame({
+        "indicator_id": "x", "period_start": "2024-04-01", "period_end": "2024-06-30", "area_type": "icb",
+        "area_code": "E54000057", "breakdown": "imd_quintile", "measure": ["gap_absolute", "sii"],
+        "value": [-48.0, 50.0], "lower": [-60.0, 30.0], "upper": [-35.0, 70.0], "group_a": "1",
+        "group_b": ["5", "5"], "note": "",
+    })  # fmt: skip
+    safe_values, safe_measures = apply_policy(values, measures, "nhs-digital")
+    assert safe_values["suppressed"].tolist() == [True, False]
+    assert safe_measures.set_index("measure")["suppressed"].to_dict() == {"gap_absolute": True, "sii": False}
+    assert np.isnan(safe_measures.set_index("measure").loc["gap_absolute", "value"])

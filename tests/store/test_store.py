@@ -1,0 +1,109 @@
+"""The results store publishes each run atomically and shows readers only published runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gapwatch.errors import StoreError
+from gapwatch.store import SCHEMA, DuckDBStore, open_store
+from tests.conftest import require_postgres, write_config
+
+
+def _tables(rows: int) -> dict[str, pd.DataFrame]:
+    values = pd.DataFrame({
+        "indicator_id": "x", "period_start": pd.Timestamp("2024-04-01").date(),
+        "period_end": pd.Timestamp("2024-06-30").date(), "area_type": "icb", "area_code": [f"E{i}" for i in range(rows)],
+        "breakdown": "overall", "group": "all", "numerator": 10.0, "denominator": 20.0, "value": 50.0,
+        "lower": float("nan"), "upper": 60.0, "comparison": "similar", "comparison_best": "not compared",
+        "suppressed": False, "note": "",
+    })  # fmt: skip
+    return {"indicator_values": values}
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
+def test_publish_then_read_round_trips_and_missing_values_are_null(backend: str, tmp_path: Path) -> None:
+    location = str(tmp_path / "r.duckdb") if backend == "duckdb" else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    store = open_store(location)
+    try:
+        store.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _tables(3))
+        values = store.read("indicator_values")
+        assert len(values) == 3 and values["lower"].isna().all() and (values["value"] == 50).all()
+        assert store.latest_run() == "run-1"
+        with pytest.raises(StoreError, match="not a published run"):
+            store.read("indicator_values", "run-2")
+        with pytest.raises(StoreError, match="no result table 'secrets'"):
+            store.read("secrets")
+    finally:
+        if backend == "postgres":
+            store._execute(f'DROP SCHEMA "{location.split("#")[1]}" CASCADE')
+        store.close()
+
+
+class _FailingStore(DuckDBStore):
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        super()._insert(table, frame)
+        if table == "indicator_values":
+            raise OSError("disk full")
+
+
+def test_a_failed_publish_leaves_the_last_good_run_intact(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "r.duckdb"))
+    store.publish({"run_id": "good", "finished_at": pd.Timestamp("2024-07-01")}, _tables(2))
+    store.close()
+    failing = _FailingStore(tmp_path / "r.duckdb")
+    with pytest.raises(StoreError, match="publishing run bad failed, nothing was published: disk full"):
+        failing.publish({"run_id": "bad", "finished_at": pd.Timestamp("2024-08-01")}, _tables(5))
+    failing.close()
+    store = open_store(str(tmp_path / "r.duckdb"))
+    try:
+        assert list(store.runs()["run_id"]) == ["good"]
+        everything = store.query("SELECT run_id, count(*) AS n FROM indicator_values GROUP BY run_id")
+        assert everything.to_dict("records") == [{"run_id": "good", "n": 2}]
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_the_last_good_run_readable(synthetic_data: Path, tmp_path: Path) -> None:
+    config = write_config(tmp_path, synthetic_data, areas=["england", "icb", "sub_icb"])
+    command = [sys.executable, "-m", "gapwatch.cli.main", "run", str(config)]
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    assert subprocess.run(command, capture_output=True, env=environment, check=False).returncode == 0
+    store = open_store(str(tmp_path / "results.duckdb"))
+    good = store.latest_run()
+    rows = len(store.read("indicator_values"))
+    store.close()
+    # Kill the second run at several moments, including while it publishes.
+    for delay in (0.5, 3.0, 6.0, 9.0):
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        store = open_store(str(tmp_path / "results.duckdb"))
+        try:
+            runs = store.runs()
+            assert good in set(runs["run_id"])
+            assert len(store.read("indicator_values", good)) == rows
+            orphans = store.query(
+                "SELECT count(*) AS n FROM indicator_values WHERE run_id NOT IN (SELECT run_id FROM runs)"
+            )
+            assert int(orphans["n"].iloc[0]) == 0
+        finally:
+            store.close()
+
+
+def test_schema_document_lists_every_column() -> None:
+    document = (Path(__file__).parents[2] / "docs" / "results-schema.md").read_text()
+    for table, columns in SCHEMA.items():
+        assert f"## `{table}`" in document, table
+        for column, _ in columns:
+            assert f"| `{column}` |" in document, f"{table}.{column}"
