@@ -23,10 +23,11 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 demo: install
-	$(VENV)/bin/gapwatch refdata summary
+	$(VENV)/bin/gapwatch demo --out $(DEMO_DIR)
 
+# CI runs more generated examples of the property tests than a developer's machine does.
 test: install-test
-	$(PY) -m pytest
+	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} $(PY) -m pytest
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests bench
@@ -34,6 +35,7 @@ lint: install-test
 
 bench: install-test
 	$(PY) bench/stats.py
+	$(PY) bench/pipeline.py --persons 1000000
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

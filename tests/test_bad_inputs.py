@@ -59,7 +59,9 @@ def _records(size: int = 400) -> pd.DataFrame:
     codes = lsoa.loc[lsoa.icb_code == "E54000036", "lsoa_code"].to_numpy()
     frame = pd.DataFrame(
         {
-            "snapshot_date": (pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 300, size), "D")).date,
+            "snapshot_date": (
+                pd.Timestamp("2024-04-01") + pd.to_timedelta(rng.integers(0, 300, size), "D")
+            ).date,
             "provider_code": "REF",
             "lsoa_code": rng.choice(codes, size),
             "sex": rng.choice(["1", "2"], size),
@@ -199,7 +201,9 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("change", "arguments", "message"), [case[1:] for case in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("change", "arguments", "message"), [case[1:] for case in CASES], ids=[c[0] for c in CASES]
+)
 def test_bad_input_is_one_line_and_publishes_nothing(
     good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     change: Callable[[Path], None], arguments: list[str], message: str,

@@ -47,7 +47,9 @@ def test_quintile_intervals_contain_the_planted_values_at_about_the_nominal_rate
     values["period_start"] = pd.to_datetime(values["period_start"]).dt.date
     indicators = _read(config, "indicators", run_id).set_index("indicator_id")
     truth = _truth(synthetic_data)
-    cells = values.loc[(values["area_type"] == "icb") & values["breakdown"].isin(["imd_quintile", "ethnic_group"])]
+    cells = values.loc[
+        (values["area_type"] == "icb") & values["breakdown"].isin(["imd_quintile", "ethnic_group"])
+    ]
     merged = cells.merge(
         truth, left_on=["indicator_id", "period_start", "area_code", "breakdown", "group"],
         right_on=["indicator_id", "period_start", "icb_code", "breakdown", "group"],
@@ -56,7 +58,9 @@ def test_quintile_intervals_contain_the_planted_values_at_about_the_nominal_rate
     assert merged["indicator_id"].nunique() >= 12, "the planted proportion indicators with enough records"
     assert len(merged) > 500
     scale = merged["indicator_id"].map(indicators["multiplier"])
-    inside = (merged["lower"] <= merged["expected_value"] * scale) & (merged["expected_value"] * scale <= merged["upper"])
+    inside = (merged["lower"] <= merged["expected_value"] * scale) & (
+        merged["expected_value"] * scale <= merged["upper"]
+    )
     coverage = inside.mean()
     # 95% Wilson intervals; faults planted in the data (unlinkable LSOAs, duplicates) cost a little.
     assert 0.91 <= coverage <= 0.99, coverage
@@ -81,7 +85,9 @@ def test_sii_intervals_contain_the_true_sii(published: tuple[Path, str], synthet
     planted["se"] = 1e-9
     keys = ["indicator_id", "period_start", "area_code"]
     complete = planted.groupby(keys)["quintile"].transform("size") == 5
-    true_sii = sii(planted.loc[complete], "quintile", "denominator", "true_value", se="se", by=keys, rii=False)
+    true_sii = sii(
+        planted.loc[complete], "quintile", "denominator", "true_value", se="se", by=keys, rii=False
+    )
     estimated = measures.loc[(measures["area_type"] == "icb") & (measures["breakdown"] == "imd_quintile")
                              & (measures["measure"] == "sii")]  # fmt: skip
     compared = estimated.merge(true_sii[[*keys, "sii"]], on=keys).dropna(subset=["lower", "upper"])
@@ -136,10 +142,15 @@ def test_medians_match_a_direct_computation(published: tuple[Path, str], synthet
     assessed = pd.to_datetime(referrals["assessment_date"])
     referrals = referrals.loc[(assessed >= "2024-04-01") & (assessed <= "2025-03-31")]
     quarter = pd.to_datetime(referrals["assessment_date"]).dt.to_period("Q").dt.start_time.dt.date
-    weeks = (pd.to_datetime(referrals["assessment_date"]) - pd.to_datetime(referrals["referral_date"])).dt.days / 7
+    weeks = (
+        pd.to_datetime(referrals["assessment_date"]) - pd.to_datetime(referrals["referral_date"])
+    ).dt.days / 7
     expected = weeks.groupby(quarter).median()
-    got = england.assign(period_start=pd.to_datetime(england["period_start"]).dt.date).set_index("period_start")
+    got = england.assign(period_start=pd.to_datetime(england["period_start"]).dt.date).set_index(
+        "period_start"
+    )
     assert np.allclose(got.loc[expected.index, "value"].to_numpy(), expected.to_numpy())
     limited = got.dropna(subset=["lower", "upper"])
     assert len(limited) >= 3
-    assert (limited["lower"] <= limited["value"]).all() and (limited["value"] <= limited["upper"]).all()
+    assert (limited["lower"] <= limited["value"]).all()
+    assert (limited["value"] <= limited["upper"]).all()

@@ -42,7 +42,9 @@ class RunSummary:
 
 def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) -> None:
     needed = {indicator.source for indicator in catalogue}
-    needed |= {str(indicator.denominator.population) for indicator in catalogue if indicator.denominator.population}
+    needed |= {
+        str(indicator.denominator.population) for indicator in catalogue if indicator.denominator.population
+    }
     for table in sorted(needed):
         if table in config.tables:
             named = config.tables[table]
@@ -85,8 +87,12 @@ def _areas(values: pd.DataFrame) -> pd.DataFrame:
             "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
         }))  # fmt: skip
     trusts = refdata.nhs_trusts()
-    frames.append(pd.DataFrame({"area_type": "provider", "area_code": trusts["trust_code"],
-                                "area_name": trusts["trust_name"], "parent_type": None, "parent_code": None}))  # fmt: skip
+    frames.append(
+        pd.DataFrame(
+            {"area_type": "provider", "area_code": trusts["trust_code"], "area_name": trusts["trust_name"],
+             "parent_type": None, "parent_code": None}
+        )
+    )  # fmt: skip
     known = pd.concat(frames, ignore_index=True)
     used = values[["area_type", "area_code"]].drop_duplicates()
     areas = used.merge(known, on=["area_type", "area_code"], how="left")
@@ -118,7 +124,12 @@ def run(
     report("open", kind)
     with engine_for(kind, config.database) as engine:
         _register_inputs(engine, config, catalogue)
-        counts = count(engine, list(catalogue), config, progress=lambda detail, step, steps: report("count", detail, step, steps))
+        counts = count(
+            engine,
+            list(catalogue),
+            config,
+            progress=lambda detail, step, steps: report("count", detail, step, steps),
+        )
     if counts.cells.empty:
         raise InputError(
             f"no records fall in the reporting window {config.periods.start} to {config.periods.end}: "

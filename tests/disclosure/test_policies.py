@@ -40,7 +40,9 @@ def hierarchical_tables(draw: st.DrawFn) -> pd.DataFrame:
     icb_cells = icb_cells.assign(area_type="icb", area_code=icb_cells["icb"])
     table = pd.concat([cells, icb_cells], ignore_index=True)
     overall = table.groupby(["area_type", "area_code"], as_index=False)[["numerator", "denominator"]].sum()
-    table = pd.concat([table.assign(breakdown="imd_quintile"), overall.assign(breakdown="overall", group="all")])
+    table = pd.concat(
+        [table.assign(breakdown="imd_quintile"), overall.assign(breakdown="overall", group="all")]
+    )
     table = table.assign(indicator_id="x", period_start=pd.Timestamp("2024-04-01").date(),
                          period_end=pd.Timestamp("2024-06-30").date())  # fmt: skip
     table["numerator"] = table["numerator"].astype(float)
@@ -53,7 +55,10 @@ def hierarchical_tables(draw: st.DrawFn) -> pd.DataFrame:
 
 def _constraints(table: pd.DataFrame) -> list[list[int]]:
     """Every additive relation an attacker knows, as lists of [total, parts…] row indices."""
-    index = {(row.area_type, row.area_code, row.breakdown, row.group): i for i, row in enumerate(table.itertuples())}
+    index = {
+        (row.area_type, row.area_code, row.breakdown, row.group): i
+        for i, row in enumerate(table.itertuples())
+    }
     relations = []
     for (area_type, area_code), part in table.groupby(["area_type", "area_code"]):
         groups = part.loc[part["breakdown"] == "imd_quintile"]
@@ -82,7 +87,7 @@ def _recoverable(table: pd.DataFrame, hidden: np.ndarray) -> np.ndarray:
     if not matrix:
         return unknown
     _, singular, right = np.linalg.svd(np.array(matrix), full_matrices=True)
-    null = right[int((singular > 1e-9).sum()):]
+    null = right[int((singular > 1e-9).sum()) :]
     free = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(unknown.size, dtype=bool)
     return unknown[~free]
 
@@ -104,8 +109,12 @@ def test_secondary_suppression_leaves_no_small_count_recoverable(table: pd.DataF
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(hierarchical_tables())
-def test_nhs_digital_publishes_only_zero_or_multiples_of_five_below_national_level(table: pd.DataFrame) -> None:
-    england = table.iloc[:1].assign(area_type="england", area_code="E92000001", numerator=3.0, denominator=81.0)
+def test_nhs_digital_publishes_only_zero_or_multiples_of_five_below_national_level(
+    table: pd.DataFrame,
+) -> None:
+    england = table.iloc[:1].assign(
+        area_type="england", area_code="E92000001", numerator=3.0, denominator=81.0
+    )
     safe = nhs_digital(pd.concat([table, england], ignore_index=True))
     local = safe.loc[safe["area_type"] != "england", ["numerator", "denominator"]].to_numpy().ravel()
     published = local[~np.isnan(local)]
@@ -139,3 +148,29 @@ def test_suppressed_groups_withhold_the_gaps_built_on_them() -> None:
     assert safe_values["suppressed"].tolist() == [True, False]
     assert safe_measures.set_index("measure")["suppressed"].to_dict() == {"gap_absolute": True, "sii": False}
     assert np.isnan(safe_measures.set_index("measure").loc["gap_absolute", "value"])
+
+
+def test_the_sparse_audit_agrees_with_the_exact_one_on_large_systems() -> None:
+    from gapwatch.disclosure.secondary import _movable
+
+    rng = np.random.default_rng(3)
+    # A large table of cells in two crossed families of sets (rows and columns of a grid), some
+    # of them left alone in a set so that they are determined.
+    width, lines, columns = 600, [], []
+    for cell in range(width):
+        lines += [cell % 40, 40 + cell // 15]
+        columns += [cell, cell]
+    lines_array, columns_array = np.array(lines), np.array(columns)
+    keep = rng.random(lines_array.size) > 0.05
+    # Ten cells pinned by a set of their own (and so is whatever they then pin in turn).
+    lines_array = np.concatenate([lines_array[keep], 80 + np.arange(10)])
+    columns_array = np.concatenate([columns_array[keep], rng.choice(width, 10, replace=False)])
+    sparse = _movable(lines_array, columns_array, 90, width)
+    matrix = np.zeros((90, width))
+    matrix[lines_array, columns_array] = 1.0
+    _, singular, right = np.linalg.svd(matrix, full_matrices=True)
+    null = right[int((singular > 1e-9).sum()) :]
+    exact = np.abs(null).max(axis=0) > 1e-9
+    assert (~exact).any()
+    assert exact.any()
+    assert np.array_equal(sparse, exact)

@@ -90,7 +90,9 @@ def _expected(frame: pd.DataFrame) -> pd.DataFrame:
             rows.append(summed)
     expected = pd.concat(rows, ignore_index=True)
     expected = expected.loc[(expected["denominator"] > 0) | (expected["numerator"] > 0)]
-    return expected[["period_start", "area_type", "area_code", "breakdown", "group", "numerator", "denominator"]]
+    return expected[
+        ["period_start", "area_type", "area_code", "breakdown", "group", "numerator", "denominator"]
+    ]
 
 
 def test_grouping_sets_counts_equal_an_independent_pandas_count(records: tuple[Path, pd.DataFrame]) -> None:
@@ -113,7 +115,8 @@ def test_grouping_sets_counts_equal_an_independent_pandas_count(records: tuple[P
     assert england["denominator"].sum() == (frame["age"] >= 25).sum()
     assert set(england["group"]) == {"White", "Asian", "Black", "unknown"}
     statuses = counts.linkage.set_index("lsoa_status")["rows"]
-    assert statuses["unknown"] == 40 and statuses["missing"] == 10
+    assert statuses["unknown"] == 40
+    assert statuses["missing"] == 10
 
 
 def test_periods_outside_the_window_are_not_counted(records: tuple[Path, pd.DataFrame]) -> None:

@@ -74,7 +74,9 @@ def test_postgres_engine_and_store_match_duckdb(
 
 @pytest.mark.spark
 @pytest.mark.slow
-def test_pyspark_engine_matches_duckdb(duckdb_values: pd.DataFrame, synthetic_data: Path, tmp_path: Path) -> None:
+def test_pyspark_engine_matches_duckdb(
+    duckdb_values: pd.DataFrame, synthetic_data: Path, tmp_path: Path
+) -> None:
     require_spark()
     config = write_config(tmp_path, synthetic_data, areas=AREAS, backend="pyspark")
     run(load_config(config))

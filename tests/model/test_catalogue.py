@@ -61,22 +61,48 @@ indicators:
     ("text", "message"),
     [
         ("indicators: [\n  - id: x\n  bad", r"bad\.yaml:2: malformed YAML \(expected the node content"),
-        (GOOD.replace("domain: access", "domain: accesss"), r"bad\.yaml:5: indicators\.0\.domain: Input should be"),
-        (GOOD.replace("    polarity:", "    colour: red\n    polarity:"), r"bad\.yaml:11: indicators\.0\.colour: unknown field"),
+        (
+            GOOD.replace("domain: access", "domain: accesss"),
+            r"bad\.yaml:5: indicators\.0\.domain: Input should be",
+        ),
+        (
+            GOOD.replace("    polarity:", "    colour: red\n    polarity:"),
+            r"bad\.yaml:11: indicators\.0\.colour: unknown field",
+        ),
         (GOOD.replace("measure: proportion", "measure: mode"), r"bad\.yaml:9: indicators\.0\.measure"),
         (GOOD.replace('    numerator: {where: "screened_within_standard"}\n', ""), "needs a numerator"),
-        (GOOD.replace("screened_within_standard", "screened.within"), r"indicators\.0\.numerator\.where: .*Attribute is not allowed"),
+        (
+            GOOD.replace("screened_within_standard", "screened.within"),
+            r"indicators\.0\.numerator\.where: .*Attribute is not allowed",
+        ),
         (GOOD.replace("screened_within_standard", "open('x')"), r"unknown function open\(\)"),
         (GOOD.replace("screened_within_standard", "age >"), "cannot parse"),
         (GOOD + "    breakdowns: [overall, income]\n", r"breakdown 'income' is not known"),
-        (GOOD + GOOD.split("indicators:\n", 1)[1], r"bad\.yaml:12: id: duplicate indicator id 'screened' \(first defined at .*bad\.yaml:2\)"),
+        (
+            GOOD + GOOD.split("indicators:\n", 1)[1],
+            r"bad\.yaml:12: id: duplicate indicator id 'screened' \(first defined at .*bad\.yaml:2\)",
+        ),
         ("indicators: []\n", "no indicators defined"),
         ("something: else\n", r"bad\.yaml:1: indicators: Field required"),
     ],
-    ids=["malformed-yaml", "bad-domain", "unknown-field", "bad-measure", "no-numerator", "attribute",
-         "unknown-function", "unparsable", "unknown-breakdown", "duplicate-id", "empty", "wrong-top-level"],
+    ids=[
+        "malformed-yaml",
+        "bad-domain",
+        "unknown-field",
+        "bad-measure",
+        "no-numerator",
+        "attribute",
+        "unknown-function",
+        "unparsable",
+        "unknown-breakdown",
+        "duplicate-id",
+        "empty",
+        "wrong-top-level",
+    ],
 )
-def test_bad_catalogue_files_give_one_line_errors_with_file_and_line(tmp_path: Path, text: str, message: str) -> None:
+def test_bad_catalogue_files_give_one_line_errors_with_file_and_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     with pytest.raises(ConfigError, match=message) as caught:
@@ -89,13 +115,14 @@ def test_expressions_compile_to_ibis_and_evaluate_as_written() -> None:
         {"weeks": [10, 20, None], "group": ["a", "b", "a"],
          "start": ["2024-01-01", "2024-01-01", "2024-01-01"], "end": ["2024-04-01", "2024-01-08", None]}
     ).mutate(start=ibis._.start.cast("date"), end=ibis._.end.cast("date"))  # fmt: skip
+
     def evaluate(text: str) -> list[object]:
         return table.select(result=parse(text).compile(table)).to_pandas()["result"].tolist()
 
     assert evaluate("weeks > 13") == [False, True, None]
     assert evaluate("group in ['a'] and weeks is not None") == [True, False, False]
-    assert evaluate("days(start, end)") [:2] == [91, 7]
-    assert evaluate("weeks(start, end) <= 13") [:2] == [True, True]
+    assert evaluate("days(start, end)")[:2] == [91, 7]
+    assert evaluate("weeks(start, end) <= 13")[:2] == [True, True]
     assert evaluate("month(end)")[:2] == [4, 1]
     assert parse("coalesce(weeks, 0) >= 52 or not (group == 'a')").columns == {"weeks", "group"}
 
@@ -112,14 +139,31 @@ def test_breakdown_names_and_intersections() -> None:
     ("text", "message"),
     [
         ("name: x\n", r"gapwatch\.yaml:1: periods: Field required"),
-        ("data: d\nperiods: {start: 2024-13, end: 2025-03}\n", r"gapwatch\.yaml:2: periods\.start: .*not a month"),
+        (
+            "data: d\nperiods: {start: 2024-13, end: 2025-03}\n",
+            r"gapwatch\.yaml:2: periods\.start: .*not a month",
+        ),
         ("data: d\nperiods: {start: '2025-04', end: '2024-03'}\n", "end 2024-03 is before start 2025-04"),
-        ("data: d\nperiods: {start: '2024-04', end: '2025-03'}\nareas: [icb, ward]\n", r":3: areas: .*unknown area type\(s\) ward"),
-        ("data: d\nperiods: {start: '2024-04', end: '2025-03'}\nbackend: sqlite\n", r":3: backend: Input should be"),
+        (
+            "data: d\nperiods: {start: '2024-04', end: '2025-03'}\nareas: [icb, ward]\n",
+            r":3: areas: .*unknown area type\(s\) ward",
+        ),
+        (
+            "data: d\nperiods: {start: '2024-04', end: '2025-03'}\nbackend: sqlite\n",
+            r":3: backend: Input should be",
+        ),
         ("periods: {start: '2024-04', end: '2025-03'}\n", "name the input"),
         ("- just\n- a list\n", "expected a mapping"),
     ],
-    ids=["no-periods", "bad-month", "reversed", "unknown-area", "unknown-backend", "no-input", "not-a-mapping"],
+    ids=[
+        "no-periods",
+        "bad-month",
+        "reversed",
+        "unknown-area",
+        "unknown-backend",
+        "no-input",
+        "not-a-mapping",
+    ],
 )
 def test_bad_run_configs_name_the_line(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "gapwatch.yaml"

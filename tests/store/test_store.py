@@ -31,12 +31,18 @@ def _tables(rows: int) -> dict[str, pd.DataFrame]:
 
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
 def test_publish_then_read_round_trips_and_missing_values_are_null(backend: str, tmp_path: Path) -> None:
-    location = str(tmp_path / "r.duckdb") if backend == "duckdb" else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    location = (
+        str(tmp_path / "r.duckdb")
+        if backend == "duckdb"
+        else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    )
     store = open_store(location)
     try:
         store.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _tables(3))
         values = store.read("indicator_values")
-        assert len(values) == 3 and values["lower"].isna().all() and (values["value"] == 50).all()
+        assert len(values) == 3
+        assert values["lower"].isna().all()
+        assert (values["value"] == 50).all()
         assert store.latest_run() == "run-1"
         with pytest.raises(StoreError, match="not a published run"):
             store.read("indicator_values", "run-2")
@@ -84,7 +90,9 @@ def test_a_killed_run_leaves_the_last_good_run_readable(synthetic_data: Path, tm
     store.close()
     # Kill the second run at several moments, including while it publishes.
     for delay in (0.5, 3.0, 6.0, 9.0):
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
+        process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
+        )
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -90,14 +90,21 @@ def withhold_measures(
     flagged = np.zeros(len(result), dtype=bool)
     is_gap = result["measure"].str.startswith("gap").to_numpy()
     for side in ("group_a", "group_b"):
-        hit = result[keys + [side]].merge(
-            withheld_groups.rename(columns={"group": side}).assign(_hit=True), on=[*keys, side], how="left"
-        )["_hit"].fillna(False).to_numpy(dtype=bool)
+        hit = (
+            result[[*keys, side]]
+            .merge(
+                withheld_groups.rename(columns={"group": side}).assign(_hit=True),
+                on=[*keys, side],
+                how="left",
+            )["_hit"]
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
         flagged |= is_gap & hit
     totals = (
         values_before.loc[values_before["breakdown"].isin(["imd_decile", "imd_quintile"])]
-        .groupby(keys, as_index=False)["numerator"].sum(min_count=1)
-        .rename(columns={"numerator": "_total"})
+        .groupby(keys, as_index=False)
+        .agg(_total=("numerator", "sum"))
     )
     total = result[keys].merge(totals, on=keys, how="left")["_total"].to_numpy(dtype="float64")
     controlled = (result["area_type"] != "england").to_numpy()
@@ -110,7 +117,11 @@ def withhold_measures(
 
 
 def apply_policy(
-    values: pd.DataFrame, measures: pd.DataFrame, policy: str = "nhs-digital", threshold: int = 7, rounding: int = 5
+    values: pd.DataFrame,
+    measures: pd.DataFrame,
+    policy: str = "nhs-digital",
+    threshold: int = 7,
+    rounding: int = 5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Control indicator values and inequality measures under a named policy."""
     if policy == "none":

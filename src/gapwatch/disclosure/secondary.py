@@ -23,8 +23,8 @@ direction; such a cell gets another complement and the audit repeats.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,13 @@ def _nesting() -> list[tuple[str, str, dict[str, str]]]:
     for child_type, child_column, parent_type, parent_column in pairs:
         mapping = lsoa[[child_column, parent_column]].drop_duplicates()
         if mapping[child_column].is_unique:
-            found.append((child_type, parent_type, dict(zip(mapping[child_column], mapping[parent_column]))))
+            found.append(
+                (
+                    child_type,
+                    parent_type,
+                    dict(zip(mapping[child_column], mapping[parent_column], strict=True)),
+                )
+            )
     return found
 
 
@@ -57,7 +63,7 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     next_id = 0
     index = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells[_KEYS]))
 
-    def add(groups: pd.core.groupby.DataFrameGroupBy, total_rows: np.ndarray) -> None:
+    def add(groups: Any, total_rows: np.ndarray) -> None:
         nonlocal next_id
         codes = groups.ngroup().to_numpy()
         members = groups.ngroups
@@ -87,7 +93,8 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if crossed.empty:
             break
         part = crossed.assign(
-            _side=crossed["breakdown"].str.split(":").str[side], _value=crossed["group"].str.split(":").str[side]
+            _side=crossed["breakdown"].str.split(":").str[side],
+            _value=crossed["group"].str.split(":").str[side],
         )
         grouped = part.groupby([*area, "_side", "_value"], sort=False)
         heads = grouped.head(1)
@@ -99,7 +106,9 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if children.empty:
             continue
         children = children.assign(_parent=children["area_code"].map(parents).fillna("unknown"))
-        grouped = children.groupby(["indicator_id", "period_start", "breakdown", "group", "_parent"], sort=False)
+        grouped = children.groupby(
+            ["indicator_id", "period_start", "breakdown", "group", "_parent"], sort=False
+        )
         heads = grouped.head(1)
         heads = heads.assign(area_type=parent_type, area_code=heads["_parent"].to_numpy())
         add(grouped, lookup(heads))
@@ -129,67 +138,73 @@ def _complements(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, co
 
 def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Suppressed cells that the published totals determine exactly."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     hidden = suppressed[row]
     member_sets, member_rows = set_id[hidden], row[hidden]
     if member_rows.size == 0:
         return np.zeros(0, dtype=np.int64)
-    # Connected components of suppressed cells linked through shared sets (union-find).
-    parent: dict[int, int] = {}
+    cells, cell_index = np.unique(member_rows, return_inverse=True)
+    sets, set_index = np.unique(member_sets, return_inverse=True)
+    # Cells and sets as one bipartite graph: its connected parts are independent systems.
+    size = cells.size + sets.size
+    graph = coo_matrix((np.ones(cell_index.size), (cell_index, cells.size + set_index)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    component = labels[cell_index]
+    order = np.argsort(component, kind="stable")
+    boundaries = np.flatnonzero(np.diff(component[order])) + 1
+    needing: list[np.ndarray] = []
+    for members in np.split(order, boundaries):
+        local_cells, local_columns = np.unique(cell_index[members], return_inverse=True)
+        local_sets, local_lines = np.unique(set_index[members], return_inverse=True)
+        movable = _movable(local_lines, local_columns, local_sets.size, local_cells.size)
+        if not movable.all():
+            needing.append(cells[local_cells[~movable]])
+    return np.unique(np.concatenate(needing)) if needing else np.zeros(0, dtype=np.int64)
 
-    def find(x: int) -> int:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
 
-    first_in_set: dict[int, int] = {}
-    for s, r in zip(member_sets.tolist(), member_rows.tolist(), strict=True):
-        if s in first_in_set:
-            a, b = find(first_in_set[s]), find(r)
-            if a != b:
-                parent[a] = b
-        else:
-            first_in_set[s] = r
-            find(r)
-    components: dict[int, list[int]] = defaultdict(list)
-    for r in set(member_rows.tolist()):
-        components[find(r)].append(r)
-    sets_of_row: dict[int, list[int]] = defaultdict(list)
-    for s, r in zip(member_sets.tolist(), member_rows.tolist(), strict=True):
-        sets_of_row[r].append(s)
-    needing: list[int] = []
-    for cells in components.values():
-        column = {r: i for i, r in enumerate(cells)}
-        set_list = sorted({s for r in cells for s in sets_of_row[r]})
-        where = {s: i for i, s in enumerate(set_list)}
-        matrix = np.zeros((len(set_list), len(cells)))
-        for r in cells:
-            for s in sets_of_row[r]:
-                matrix[where[s], column[r]] = 1.0
-        # A cell is determined when no vector of the null space moves it.
+def _movable(lines: np.ndarray, columns: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Which unknowns some solution of A x = 0 changes (A holds a 1 at each (line, column)).
+
+    An unknown that no null-space direction moves is determined by the totals. Small
+    systems use the SVD; large ones project random vectors onto the null space with the
+    sparse least-squares solver LSQR (Paige & Saunders 1982), x = y - A'z with z minimising
+    |A'z - y|: a free unknown gets a non-zero component with probability one.
+    """
+    if width <= 40:
+        matrix = np.zeros((height, width))
+        matrix[lines, columns] = 1.0
         _, singular, right = np.linalg.svd(matrix, full_matrices=True)
-        rank = int((singular > 1e-9).sum())
-        null = right[rank:]
-        movable = np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(len(cells), dtype=bool)
-        for r, free in zip(cells, movable, strict=True):
-            if not free:
-                needing.append(r)
-    return np.array(sorted(set(needing)), dtype=np.int64)
+        null = right[int((singular > 1e-9).sum()) :]
+        return np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(width, dtype=bool)
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import lsqr
+
+    transposed = csr_matrix((np.ones(lines.size), (columns, lines)), shape=(width, height))
+    rng = np.random.default_rng(width)
+    largest = np.zeros(width)
+    for _ in range(2):
+        y = rng.standard_normal(width)
+        z = lsqr(transposed, y, atol=1e-14, btol=1e-14, iter_lim=20 * (width + height))[0]
+        largest = np.maximum(largest, np.abs(y - transposed @ z))
+    return largest > 1e-6
 
 
 def _protect(
     determined: np.ndarray, suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray
 ) -> np.ndarray:
     """For each determined cell, the cheapest unsuppressed cell sharing any set with it."""
-    chosen = []
-    for cell in determined.tolist():
-        sets = np.unique(set_id[row == cell])
-        members = row[np.isin(set_id, sets)]
-        members = members[~suppressed[members]]
-        if members.size:
-            chosen.append(int(members[np.argmin(cost[members])]))
-    return np.array(sorted(set(chosen)), dtype=np.int64)
+    if determined.size == 0:
+        return determined
+    pairs = pd.DataFrame({"cell": row, "set": set_id}).loc[np.isin(row, determined)]
+    members = pd.DataFrame({"set": set_id, "member": row}).loc[~suppressed[row]]
+    options = pairs.merge(members, on="set")
+    if options.empty:
+        return np.zeros(0, dtype=np.int64)
+    options["cost"] = cost[options["member"].to_numpy()]
+    chosen = options.sort_values(["cell", "cost", "member"], kind="stable").drop_duplicates("cell")
+    return np.unique(chosen["member"].to_numpy())
 
 
 def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFrame:

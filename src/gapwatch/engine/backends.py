@@ -31,6 +31,8 @@ class Engine:
         self.dialect = dialect
         self._tables: dict[str, ir.Table] = {}
         self.locations: dict[str, str] = {}
+        #: Every SQL statement sent through :meth:`query`, in order (for benchmarks and debugging).
+        self.executed: list[str] = []
 
     def quote(self, name: str) -> str:
         return f"`{name}`" if self.dialect == "spark" else f'"{name}"'
@@ -78,6 +80,7 @@ class Engine:
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL in the engine's dialect and return the (aggregate) result as pandas."""
         connection: Any = self.connection
+        self.executed.append(sql)
         if self.kind == "duckdb":
             return connection.con.execute(sql).df()
         if self.kind == "pyspark":
@@ -117,7 +120,9 @@ def open_engine(kind: str, database: str | None = None) -> Engine:
         try:
             return Engine("postgres", ibis.connect(database), "postgres")
         except ImportError:
-            raise InputError("backend postgres needs the postgres extra: pip install 'gapwatch[postgres]'") from None
+            raise InputError(
+                "backend postgres needs the postgres extra: pip install 'gapwatch[postgres]'"
+            ) from None
         except Exception as error:
             raise StoreError(f"cannot connect to {_redact(database)}: {str(error).splitlines()[0]}") from None
     if kind == "pyspark":

@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 
 from gapwatch import refdata
-from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
 from gapwatch.engine.backends import Engine
 from gapwatch.engine.validate import check_source
 from gapwatch.errors import InputError, rows
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
 from gapwatch.model.catalogue import Indicator
 from gapwatch.model.config import RunConfig
+from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
 
 ENGLAND = "E92000001"
 AGE_BANDS: tuple[tuple[int, str], ...] = tuple(
@@ -75,7 +75,12 @@ def plan_scans(indicators: Iterable[Indicator]) -> list[_Scan]:
     """Group indicators that can share one scan: same source, date column and period type."""
 
     def key(indicator: Indicator) -> tuple[str, str, str, bool]:
-        return (indicator.source, indicator.date_column, _period_kind(indicator), indicator.measure == "median")
+        return (
+            indicator.source,
+            indicator.date_column,
+            _period_kind(indicator),
+            indicator.measure == "median",
+        )
 
     scans = []
     for (source, date_column, period, _), members in groupby(sorted(indicators, key=key), key=key):
@@ -199,7 +204,7 @@ def _label(frame: pd.DataFrame, sets: list[tuple[str, str, tuple[str, ...]]]) ->
     rest = [column for column in frame.columns if column not in grouping_columns]
     parts = []
     for mask, index in pd.Series(np.arange(len(frame))).groupby(masks).groups.items():
-        area, breakdown = by_mask[int(mask)]
+        area, breakdown = by_mask[int(str(mask))]
         part = frame.iloc[np.asarray(index)]
         area_column = AREA_COLUMNS[area]
         group_columns = breakdown_columns(breakdown)
@@ -234,7 +239,9 @@ def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Valu
             return value.fill_null(0) if amount is not None else value
         return ibis.cases((condition, value), else_=0).fill_null(0)
 
-    denominator_sum = expressions["denominator.sum"].compile(table) if "denominator.sum" in expressions else None
+    denominator_sum = (
+        expressions["denominator.sum"].compile(table) if "denominator.sum" in expressions else None
+    )
     columns: dict[str, ir.Value] = {}
     prefix = indicator.id
     if not indicator.denominator.population:
@@ -243,10 +250,14 @@ def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Valu
         numerator_where = (
             expressions["numerator.where"].compile(table) if "numerator.where" in expressions else None
         )
-        condition = numerator_where if inside is None else (
-            inside if numerator_where is None else inside & numerator_where
+        condition = (
+            numerator_where
+            if inside is None
+            else (inside if numerator_where is None else inside & numerator_where)
         )
-        numerator_sum = expressions["numerator.sum"].compile(table) if "numerator.sum" in expressions else None
+        numerator_sum = (
+            expressions["numerator.sum"].compile(table) if "numerator.sum" in expressions else None
+        )
         columns[f"{prefix}__numerator"] = counted(condition, numerator_sum)
     if indicator.measure == "mean":
         value = expressions["value"].compile(table).cast("float64")
@@ -309,7 +320,9 @@ def _median_scan(
         keep = value.notnull()
         if "denominator.where" in expressions:
             keep = keep & expressions["denominator.where"].compile(prepared)
-        inner = prepared.filter(keep).select("period_start", *grouping_columns, value=value, rows=ibis.literal(1))
+        inner = prepared.filter(keep).select(
+            "period_start", *grouping_columns, value=value, rows=ibis.literal(1)
+        )
         raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], sets, ["rows"]))
         labelled = _label(raw, sets)
         labelled = labelled.loc[labelled["breakdown"].isin(indicator.breakdowns)]
@@ -319,7 +332,7 @@ def _median_scan(
         histograms.append(labelled)
     frame = pd.concat(histograms, ignore_index=True)
     keys = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
-    cells = frame.groupby(keys, sort=False, as_index=False)["rows"].sum().rename(columns={"rows": "denominator"})
+    cells = frame.groupby(keys, sort=False, as_index=False).agg(denominator=("rows", "sum"))
     return cells, frame
 
 
@@ -367,7 +380,9 @@ def _rolling(cells: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
         inside = cells.loc[pd.to_datetime(cells["period_start"]).isin(window)]
         summed = inside.groupby(keys, as_index=False, sort=False)[additive].sum(min_count=1)
         summed["period_start"] = pd.Timestamp(window[0]).date()
-        summed["period_end"] = (pd.Timestamp(window[-1]) + pd.DateOffset(months=3) - pd.Timedelta(days=1)).date()
+        summed["period_end"] = (
+            pd.Timestamp(window[-1]) + pd.DateOffset(months=3) - pd.Timedelta(days=1)
+        ).date()
         frames.append(summed)
     if not frames:
         return cells.iloc[0:0].assign(period_end=pd.Series(dtype="object"))
@@ -410,7 +425,8 @@ def count(
             raise InputError(
                 f"{engine.locations.get(source, source)}: column 'lsoa_code': none of the "
                 f"{rows(int(statuses.sum()))} holds a known {config.lsoa_vintage} LSOA code "
-                f"({', '.join(f'{k} {v:,}' for k, v in statuses.items() if v)}); is it the right column and vintage?"
+                f"({', '.join(f'{k} {v:,}' for k, v in statuses.items() if v)}); "
+                "is it the right column and vintage?"
             )
         linkage.append(summary)
         source_rows[source] = int(summary["rows"].sum())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt_types
@@ -60,7 +61,8 @@ def _compatible(actual: str, wanted: str) -> bool:
 
 
 def _count(engine: Engine, table: ibis.Table) -> int:
-    return int(engine.query(engine.compile(table.aggregate(rows=table.count()))).iloc[0, 0])
+    found: Any = engine.query(engine.compile(table.aggregate(rows=table.count()))).iloc[0, 0]
+    return int(found)
 
 
 def check_source(
@@ -71,7 +73,7 @@ def check_source(
     where = engine.locations.get(source, source)
     schema = table.schema()
     wanted = dict(POPULATION_COLUMNS if population else STANDARD_COLUMNS)
-    needed_by: dict[str, str] = {column: "every breakdown" for column in wanted}
+    needed_by: dict[str, str] = dict.fromkeys(wanted, "every breakdown")
     for indicator in indicators:
         wanted.setdefault(indicator.date_column, "date")
         needed_by.setdefault(indicator.date_column, f"indicator {indicator.id}")
@@ -120,5 +122,7 @@ def check_source(
                 f"{where}: column {column!r}: {rows(number)} with a date before {EARLIEST} or after {LATEST}"
             )
         if problem == "negative":
-            raise InputError(f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0")
+            raise InputError(
+                f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0"
+            )
         raise InputError(f"{where}: column {column!r}: {rows(number)} missing; every amount must be recorded")

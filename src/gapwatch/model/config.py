@@ -130,7 +130,9 @@ class RunConfig(BaseModel):
     def _known_areas(cls, values: list[str]) -> list[str]:
         unknown = [value for value in values if value not in AREA_TYPES]
         if unknown:
-            raise ValueError(f"unknown area type(s) {', '.join(unknown)}; choose from {', '.join(AREA_TYPES)}")
+            raise ValueError(
+                f"unknown area type(s) {', '.join(unknown)}; choose from {', '.join(AREA_TYPES)}"
+            )
         return values
 
     @field_validator("population_date")

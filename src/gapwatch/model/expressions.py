@@ -84,8 +84,8 @@ def _check(node: ast.AST, text: str, where: str, columns: set[str]) -> None:
                 if not isinstance(item, ast.Constant):
                     fail("lists may hold only constants")
         case ast.BoolOp(values=values):
-            for value in values:
-                _check(value, text, where, columns)
+            for operand in values:
+                _check(operand, text, where, columns)
         case ast.UnaryOp(op=ast.Not() | ast.USub(), operand=operand):
             _check(operand, text, where, columns)
         case ast.BinOp(op=op, left=left, right=right):
@@ -96,15 +96,15 @@ def _check(node: ast.AST, text: str, where: str, columns: set[str]) -> None:
         case ast.Compare(left=left, ops=ops, comparators=comparators):
             if len(ops) != 1:
                 fail("chained comparisons are not allowed; join them with 'and'")
-            op, right = ops[0], comparators[0]
-            if isinstance(op, ast.Is | ast.IsNot):
+            comparison, right = ops[0], comparators[0]
+            if isinstance(comparison, ast.Is | ast.IsNot):
                 if not (isinstance(right, ast.Constant) and right.value is None):
                     fail("'is' compares only with None")
-            elif isinstance(op, ast.In | ast.NotIn):
+            elif isinstance(comparison, ast.In | ast.NotIn):
                 if not isinstance(right, ast.List | ast.Tuple):
                     fail("'in' needs a list of constants")
-            elif type(op) not in _COMPARE:
-                fail(f"the comparison {type(op).__name__} is not allowed")
+            elif type(comparison) not in _COMPARE:
+                fail(f"the comparison {type(comparison).__name__} is not allowed")
             _check(left, text, where, columns)
             _check(right, text, where, columns)
         case ast.Call(func=ast.Name(id=name), args=args, keywords=[]):
@@ -126,13 +126,13 @@ def _compile(node: ast.expr, table: ir.Table) -> Any:
             return ibis.literal(value) if value is not None else ibis.null()
         case ast.BoolOp(op=ast.And(), values=values):
             result = _compile(values[0], table)
-            for value in values[1:]:
-                result = result & _compile(value, table)
+            for operand in values[1:]:
+                result = result & _compile(operand, table)
             return result
         case ast.BoolOp(op=ast.Or(), values=values):
             result = _compile(values[0], table)
-            for value in values[1:]:
-                result = result | _compile(value, table)
+            for operand in values[1:]:
+                result = result | _compile(operand, table)
             return result
         case ast.UnaryOp(op=ast.Not(), operand=operand):
             return ~_compile(operand, table)
@@ -152,14 +152,14 @@ def _compile(node: ast.expr, table: ir.Table) -> Any:
         case ast.Compare(left=left, ops=[op], comparators=[right]):
             return _COMPARE[type(op)](_compile(left, table), _compile(right, table))
         case ast.Call(func=ast.Name(id=name), args=args):
-            values = [_compile(argument, table) for argument in args]
+            arguments: list[Any] = [_compile(argument, table) for argument in args]
             if name == "days":
-                return values[1].delta(values[0], unit="day")
+                return arguments[1].delta(arguments[0], unit="day")
             if name == "weeks":
-                return values[1].delta(values[0], unit="day").cast("float64") / 7.0
+                return arguments[1].delta(arguments[0], unit="day").cast("float64") / 7.0
             if name == "month":
-                return values[0].month()
+                return arguments[0].month()
             if name == "year":
-                return values[0].year()
-            return ibis.coalesce(values[0], values[1])
+                return arguments[0].year()
+            return ibis.coalesce(arguments[0], arguments[1])
     raise ConfigError(f"cannot compile {ast.unparse(node)!r}")

@@ -12,6 +12,7 @@ against England, and each group against the best group (Fingertips-style categor
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -49,7 +50,11 @@ def _limits(frame: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.
             half = scipy_stats.t.ppf(0.5 + confidence / 2, n - 1) * np.sqrt(variance / n)
         half = np.where(n > 1, half, np.nan)
         return pd.DataFrame(
-            {"value": value * multiplier, "lower": (value - half) * multiplier, "upper": (value + half) * multiplier}
+            {
+                "value": value * multiplier,
+                "lower": (value - half) * multiplier,
+                "upper": (value + half) * multiplier,
+            }
         )
     raise ValueError(indicator.measure)
 
@@ -101,9 +106,11 @@ def _comparisons(values: pd.DataFrame, indicators: Mapping[str, Indicator]) -> p
     # Groups against their area's overall value; areas' overall values against England's.
     comparator = values[AREA_KEYS].merge(overall, on=AREA_KEYS, how="left")["value"].to_numpy()
     england = overall.loc[overall["area_type"] == "england"].drop(columns=["area_type", "area_code"])
-    england_value = values[["indicator_id", "period_start", "period_end"]].merge(
-        england, on=["indicator_id", "period_start", "period_end"], how="left"
-    )["value"].to_numpy()
+    england_value = (
+        values[["indicator_id", "period_start", "period_end"]]
+        .merge(england, on=["indicator_id", "period_start", "period_end"], how="left")["value"]
+        .to_numpy()
+    )
     is_overall = (values["breakdown"] == "overall").to_numpy()
     comparator = np.where(is_overall, england_value, comparator)
     comparator = np.where(is_overall & (values["area_type"] == "england").to_numpy(), np.nan, comparator)
@@ -125,13 +132,15 @@ def _comparisons(values: pd.DataFrame, indicators: Mapping[str, Indicator]) -> p
     best = values.loc[best_index.to_numpy(), [*AREA_KEYS, "breakdown", "value", "group"]].rename(
         columns={"value": "best_value", "group": "best_group"}
     )
-    merged = values.loc[judged, [*AREA_KEYS, "breakdown"]].merge(best, on=[*AREA_KEYS, "breakdown"], how="left")
+    merged = values.loc[judged, [*AREA_KEYS, "breakdown"]].merge(
+        best, on=[*AREA_KEYS, "breakdown"], how="left"
+    )
     for kind in ("higher_is_better", "lower_is_better"):
-        rows = judged & (polarity == kind)
-        if rows.any():
-            inside = rows[judged].to_numpy()
-            values.loc[rows, "comparison_best"] = compare(
-                values.loc[rows, "value"], values.loc[rows, "lower"], values.loc[rows, "upper"],
+        chosen = judged & (polarity == kind)
+        if chosen.any():
+            inside = chosen[judged].to_numpy()
+            values.loc[chosen, "comparison_best"] = compare(
+                values.loc[chosen, "value"], values.loc[chosen, "lower"], values.loc[chosen, "upper"],
                 merged.loc[inside, "best_value"].to_numpy(), kind,
             )  # fmt: skip
     # Every group equal to the best value is "best": ties must not depend on row order.
@@ -163,7 +172,9 @@ def _gaps(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence:
             indicator = indicators[str(indicator_id)]
             part = part.reset_index(drop=True)
             if indicator.measure in ("proportion", "crude_rate"):
-                kind = "proportion" if indicator.measure == "proportion" else "rate"
+                kind: Literal["proportion", "rate"] = (
+                    "proportion" if indicator.measure == "proportion" else "rate"
+                )
                 result = gap(
                     part["numerator_a"], part["denominator_a"], part["numerator_b"], part["denominator_b"],
                     kind, confidence, indicator.multiplier,
@@ -178,7 +189,11 @@ def _gaps(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence:
                         part["value_b"].to_numpy(), part["lower_b"].to_numpy(), part["upper_b"].to_numpy(),
                     ))  # fmt: skip
                     ratio = np.column_stack(
-                        [part["value_a"] / part["value_b"], np.full(len(part), np.nan), np.full(len(part), np.nan)]
+                        [
+                            part["value_a"] / part["value_b"],
+                            np.full(len(part), np.nan),
+                            np.full(len(part), np.nan),
+                        ]
                     )
                 method = "MOVER from each group's limits; ratio without limits"
             for measure, numbers in (("gap_absolute", difference), ("gap_ratio", ratio)):
@@ -191,7 +206,9 @@ def _gaps(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def _slope_indices(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence: float) -> pd.DataFrame:
+def _slope_indices(
+    values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence: float
+) -> pd.DataFrame:
     frames = []
     keys = [*AREA_KEYS, "breakdown"]
     for breakdown, quantiles in (("imd_decile", 10), ("imd_quintile", 5)):
@@ -203,6 +220,7 @@ def _slope_indices(values: pd.DataFrame, indicators: Mapping[str, Indicator], co
             indicator = indicators[str(indicator_id)]
             multiplier = indicator.multiplier
             mine = mine.reset_index(drop=True)
+            value_type: Literal["proportion", "rate", "other"]
             if indicator.measure == "proportion":
                 value_type, scale = "proportion", multiplier
             elif indicator.measure == "crude_rate":
@@ -259,11 +277,21 @@ def inequality_measures(
     indicator's units) or ``rii``.
     """
     z_value(confidence)
-    parts = [frame for frame in (_gaps(values, indicators, confidence), _slope_indices(values, indicators, confidence))
-             if not frame.empty]  # fmt: skip
+    found = (_gaps(values, indicators, confidence), _slope_indices(values, indicators, confidence))
+    parts = [frame for frame in found if not frame.empty]
     if not parts:
         return pd.DataFrame(
-            columns=[*AREA_KEYS, "breakdown", "measure", "value", "lower", "upper", "group_a", "group_b", "note"]
+            columns=[
+                *AREA_KEYS,
+                "breakdown",
+                "measure",
+                "value",
+                "lower",
+                "upper",
+                "group_a",
+                "group_b",
+                "note",
+            ]
         )
     result = pd.concat(parts, ignore_index=True)
     result["confidence"] = confidence

@@ -27,42 +27,44 @@ import pyarrow as pa
 
 from gapwatch.errors import StoreError
 
+TEXT, DOUBLE = "TEXT", "DOUBLE PRECISION"
+
 #: Tables and their columns, in order; types are portable SQL.
 SCHEMA: dict[str, list[tuple[str, str]]] = {
     "runs": [
-        ("run_id", "TEXT"), ("name", "TEXT"), ("status", "TEXT"), ("started_at", "TIMESTAMP"),
-        ("finished_at", "TIMESTAMP"), ("backend", "TEXT"), ("disclosure_policy", "TEXT"),
-        ("disclosure_threshold", "INTEGER"), ("disclosure_rounding", "INTEGER"), ("confidence", "DOUBLE PRECISION"),
-        ("config", "TEXT"), ("catalogue_digest", "TEXT"), ("gapwatch_version", "TEXT"), ("indicators", "INTEGER"),
-        ("cells", "BIGINT"), ("seconds", "DOUBLE PRECISION"),
+        ("run_id", TEXT), ("name", TEXT), ("status", TEXT), ("started_at", "TIMESTAMP"),
+        ("finished_at", "TIMESTAMP"), ("backend", TEXT), ("disclosure_policy", TEXT),
+        ("disclosure_threshold", "INTEGER"), ("disclosure_rounding", "INTEGER"), ("confidence", DOUBLE),
+        ("config", TEXT), ("catalogue_digest", TEXT), ("gapwatch_version", TEXT), ("indicators", "INTEGER"),
+        ("cells", "BIGINT"), ("seconds", DOUBLE),
     ],
     "indicators": [
-        ("run_id", "TEXT"), ("indicator_id", "TEXT"), ("title", "TEXT"), ("description", "TEXT"), ("domain", "TEXT"),
-        ("measure", "TEXT"), ("unit", "TEXT"), ("multiplier", "DOUBLE PRECISION"), ("polarity", "TEXT"),
-        ("target", "DOUBLE PRECISION"), ("standard", "TEXT"), ("source", "TEXT"), ("period", "TEXT"),
-        ("reference", "TEXT"),
+        ("run_id", TEXT), ("indicator_id", TEXT), ("title", TEXT), ("description", TEXT), ("domain", TEXT),
+        ("measure", TEXT), ("unit", TEXT), ("multiplier", DOUBLE), ("polarity", TEXT),
+        ("target", DOUBLE), ("standard", TEXT), ("source", TEXT), ("period", TEXT),
+        ("reference", TEXT),
     ],
     "areas": [
-        ("run_id", "TEXT"), ("area_type", "TEXT"), ("area_code", "TEXT"), ("area_name", "TEXT"),
-        ("parent_type", "TEXT"), ("parent_code", "TEXT"),
+        ("run_id", TEXT), ("area_type", TEXT), ("area_code", TEXT), ("area_name", TEXT),
+        ("parent_type", TEXT), ("parent_code", TEXT),
     ],
     "indicator_values": [
-        ("run_id", "TEXT"), ("indicator_id", "TEXT"), ("period_start", "DATE"), ("period_end", "DATE"),
-        ("area_type", "TEXT"), ("area_code", "TEXT"), ("breakdown", "TEXT"), ("group", "TEXT"),
-        ("numerator", "DOUBLE PRECISION"), ("denominator", "DOUBLE PRECISION"), ("value", "DOUBLE PRECISION"),
-        ("lower", "DOUBLE PRECISION"), ("upper", "DOUBLE PRECISION"), ("comparison", "TEXT"),
-        ("comparison_best", "TEXT"), ("suppressed", "BOOLEAN"), ("note", "TEXT"),
+        ("run_id", TEXT), ("indicator_id", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),
+        ("area_type", TEXT), ("area_code", TEXT), ("breakdown", TEXT), ("group", TEXT),
+        ("numerator", DOUBLE), ("denominator", DOUBLE), ("value", DOUBLE),
+        ("lower", DOUBLE), ("upper", DOUBLE), ("comparison", TEXT),
+        ("comparison_best", TEXT), ("suppressed", "BOOLEAN"), ("note", TEXT),
     ],
     "inequality_measures": [
-        ("run_id", "TEXT"), ("indicator_id", "TEXT"), ("period_start", "DATE"), ("period_end", "DATE"),
-        ("area_type", "TEXT"), ("area_code", "TEXT"), ("breakdown", "TEXT"), ("measure", "TEXT"),
-        ("value", "DOUBLE PRECISION"), ("lower", "DOUBLE PRECISION"), ("upper", "DOUBLE PRECISION"),
-        ("confidence", "DOUBLE PRECISION"), ("group_a", "TEXT"), ("group_b", "TEXT"), ("suppressed", "BOOLEAN"),
-        ("note", "TEXT"),
+        ("run_id", TEXT), ("indicator_id", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),
+        ("area_type", TEXT), ("area_code", TEXT), ("breakdown", TEXT), ("measure", TEXT),
+        ("value", DOUBLE), ("lower", DOUBLE), ("upper", DOUBLE),
+        ("confidence", DOUBLE), ("group_a", TEXT), ("group_b", TEXT), ("suppressed", "BOOLEAN"),
+        ("note", TEXT),
     ],
     "linkage": [
-        ("run_id", "TEXT"), ("source", "TEXT"), ("lsoa_status", "TEXT"), ("rows", "BIGINT"),
-        ("share", "DOUBLE PRECISION"),
+        ("run_id", TEXT), ("source", TEXT), ("lsoa_status", TEXT), ("rows", "BIGINT"),
+        ("share", DOUBLE),
     ],
 }  # fmt: skip
 
@@ -123,19 +125,24 @@ class Store:
                     if frame is None:
                         continue
                     self._insert(table, _conform(table, frame.assign(run_id=run_id)))
-                runs = pd.DataFrame([{**{name: None for name, _ in SCHEMA["runs"]}, **run, "status": "published"}])
+                runs = pd.DataFrame(
+                    [{**{name: None for name, _ in SCHEMA["runs"]}, **run, "status": "published"}]
+                )
                 self._insert("runs", _conform("runs", runs))
         except StoreError:
             raise
         except Exception as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise StoreError(f"publishing run {run_id} failed, nothing was published: {first[:300]}") from error
+            raise StoreError(
+                f"publishing run {run_id} failed, nothing was published: {first[:300]}"
+            ) from error
         return run_id
 
     def runs(self) -> pd.DataFrame:
         """Published runs, newest first."""
         return self.query(
-            f"SELECT * FROM {self.table('runs')} WHERE status = 'published' ORDER BY finished_at DESC, run_id DESC"
+            f"SELECT * FROM {self.table('runs')} WHERE status = 'published' "
+            "ORDER BY finished_at DESC, run_id DESC"
         )
 
     def latest_run(self) -> str | None:
@@ -170,7 +177,9 @@ def _arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     for name, kind in SCHEMA[table]:
         column = converted.column(name)
         if kind == "TEXT" and not pa.types.is_string(column.type):
-            column = pa.array([None if value is None else str(value) for value in column.to_pylist()], pa.string())
+            column = pa.array(
+                [None if value is None else str(value) for value in column.to_pylist()], pa.string()
+            )
         fields.append(column)
     return pa.table(fields, names=[name for name, _ in SCHEMA[table]])
 
@@ -186,7 +195,9 @@ class DuckDBStore(Store):
             path.parent.mkdir(parents=True, exist_ok=True)
             self.connection = duckdb.connect(str(path))
         except Exception as error:
-            raise StoreError(f"{path}: cannot open the results store ({str(error).splitlines()[0]})") from None
+            raise StoreError(
+                f"{path}: cannot open the results store ({str(error).splitlines()[0]})"
+            ) from None
         self.create_schema()
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
@@ -223,23 +234,27 @@ class PostgresStore(Store):
         try:
             import psycopg
         except ImportError:
-            raise StoreError("a PostgreSQL store needs the postgres extra: pip install 'gapwatch[postgres]'") from None
+            raise StoreError(
+                "a PostgreSQL store needs the postgres extra: pip install 'gapwatch[postgres]'"
+            ) from None
         address, _, schema = url.partition("#")
         self.schema = schema or "gapwatch"
         self.schema_prefix = f"{_quote(self.schema)}."
         try:
             self.connection = psycopg.connect(address, autocommit=True)
         except Exception as error:
-            raise StoreError(f"cannot connect to the PostgreSQL store: {str(error).splitlines()[0]}") from None
+            raise StoreError(
+                f"cannot connect to the PostgreSQL store: {str(error).splitlines()[0]}"
+            ) from None
         self._execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self.schema)}")
         self.create_schema()
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
-        self.connection.execute(sql.replace("?", "%s"), parameters)  # type: ignore[call-overload]
+        self.connection.execute(sql.replace("?", "%s"), parameters)
 
     def query(self, sql: str, parameters: tuple[Any, ...] = ()) -> pd.DataFrame:
         with self.connection.cursor() as cursor:
-            cursor.execute(sql.replace("?", "%s"), parameters)  # type: ignore[call-overload]
+            cursor.execute(sql.replace("?", "%s"), parameters)
             names = [column.name for column in cursor.description or []]
             return pd.DataFrame(cursor.fetchall(), columns=names)
 
@@ -247,9 +262,9 @@ class PostgresStore(Store):
         buffer = io.StringIO()
         frame.to_csv(buffer, index=False, header=False, na_rep="", date_format="%Y-%m-%d %H:%M:%S")
         columns = ", ".join(_quote(name) for name, _ in SCHEMA[table])
-        with self.connection.cursor() as cursor:
-            with cursor.copy(f"COPY {self.table(table)} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:  # type: ignore[arg-type]
-                copy.write(buffer.getvalue())
+        statement = f"COPY {self.table(table)} ({columns}) FROM STDIN WITH (FORMAT csv)"
+        with self.connection.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
