@@ -133,3 +133,39 @@ def test_periods_outside_the_window_are_not_counted(records: tuple[Path, pd.Data
                        & (pd.to_datetime(frame["snapshot_date"]) <= "2024-09-30") & (frame["age"] >= 25)]  # fmt: skip
     assert list(overall["period_start"].astype(str)) == ["2024-07-01"]
     assert overall["denominator"].iloc[0] == len(inside)
+
+
+def test_month_financial_year_and_rolling_periods_add_up(
+    records: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    folder, frame = records
+    eligible = frame.loc[frame["age"] >= 25]
+    dates = pd.to_datetime(eligible["snapshot_date"])
+    results = {}
+    for period in ("month", "quarter", "financial_year", "rolling_12_months"):
+        text = CATALOGUE.replace("period: quarter", f"period: {period}")
+        (tmp_path / f"{period}.yaml").write_text(text)
+        config = RunConfig.model_validate(
+            {"data": str(folder), "periods": {"start": "2024-04", "end": "2025-03"}, "areas": ["england"]}
+        )
+        with engine_for("duckdb") as engine:
+            engine.register_file("screening", folder / "screening.parquet")
+            cells = count(engine, list(load_catalogue([tmp_path / f"{period}.yaml"])), config).cells
+        results[period] = cells.query("breakdown == 'overall'").set_index("period_start")
+    months = results["month"]
+    assert len(months) == 12
+    assert months["denominator"].to_dict() == {
+        start.date(): float(n) for start, n in dates.dt.to_period("M").dt.start_time.value_counts().items()
+    }
+    assert str(months["period_end"].iloc[1]) == "2024-05-31"
+    (year,) = results["financial_year"].itertuples()
+    assert (str(year.Index), str(year.period_end), year.denominator) == (
+        "2024-04-01",
+        "2025-03-31",
+        len(eligible),
+    )
+    # Four quarters in the window make exactly one rolling 12-month period: their sum.
+    (rolling,) = results["rolling_12_months"].itertuples()
+    assert (str(rolling.Index), str(rolling.period_end)) == ("2024-04-01", "2025-03-31")
+    assert rolling.denominator == results["quarter"]["denominator"].sum() == len(eligible)
+    assert rolling.numerator == results["quarter"]["numerator"].sum()

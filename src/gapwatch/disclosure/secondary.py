@@ -194,17 +194,29 @@ def _movable(lines: np.ndarray, columns: np.ndarray, height: int, width: int) ->
 def _protect(
     determined: np.ndarray, suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray
 ) -> np.ndarray:
-    """For each determined cell, the cheapest unsuppressed cell sharing any set with it."""
-    if determined.size == 0:
-        return determined
-    pairs = pd.DataFrame({"cell": row, "set": set_id}).loc[np.isin(row, determined)]
-    members = pd.DataFrame({"set": set_id, "member": row}).loc[~suppressed[row]]
-    options = pairs.merge(members, on="set")
-    if options.empty:
-        return np.zeros(0, dtype=np.int64)
-    options["cost"] = cost[options["member"].to_numpy()]
-    chosen = options.sort_values(["cell", "cost", "member"], kind="stable").drop_duplicates("cell")
-    return np.unique(chosen["member"].to_numpy())
+    """For each determined cell, the cheapest unsuppressed cell sharing a set with it.
+
+    When every set of the cell is already fully suppressed, the search widens through the
+    suppressed cells of those sets (their sets, and so on): a new unknown anywhere in the
+    connected system that pins the cell frees it.
+    """
+    chosen: list[int] = []
+    membership = pd.DataFrame({"set": set_id, "member": row})
+    for cell in determined.tolist():
+        cells = np.array([cell])
+        seen_sets = np.zeros(0, dtype=set_id.dtype)
+        while cells.size:
+            sets = np.setdiff1d(np.unique(set_id[np.isin(row, cells)]), seen_sets)
+            if sets.size == 0:
+                break
+            seen_sets = np.union1d(seen_sets, sets)
+            members = membership.loc[membership["set"].isin(sets), "member"].to_numpy()
+            open_members = members[~suppressed[members]]
+            if open_members.size:
+                chosen.append(int(open_members[np.argmin(cost[open_members])]))
+                break
+            cells = np.unique(members)
+    return np.unique(np.array(chosen, dtype=np.int64))
 
 
 def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFrame:
