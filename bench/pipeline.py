@@ -33,6 +33,7 @@ from gapwatch.engine.counts import _grouping_sets, count
 from gapwatch.model.catalogue import load_catalogue
 from gapwatch.model.config import RunConfig
 from gapwatch.pipeline import run
+from gapwatch.refdata.ages import band_labels, band_starts
 from gapwatch.synth import generate
 
 
@@ -91,8 +92,8 @@ def _pandas_counts(data: Path, config: RunConfig) -> int:
     categories = refdata.ethnic_categories()
     valid = categories[categories["valid"]]
     to_group = dict(zip(valid["code"], valid["group"], strict=True))
-    bands = refdata.band_starts("10y")
-    labels = np.array(refdata.band_labels("10y"), dtype=object)
+    bands = band_starts("10y")
+    labels = np.array(band_labels("10y"), dtype=object)
     cells = 0
     for source in sorted({indicator.source for indicator in catalogue}):
         indicators = [indicator for indicator in catalogue if indicator.source == source]

@@ -154,3 +154,46 @@ def test_medians_match_a_direct_computation(published: tuple[Path, str], synthet
     assert len(limited) >= 3
     assert (limited["lower"] <= limited["value"]).all()
     assert (limited["value"] <= limited["upper"]).all()
+
+
+def test_completeness_recovers_the_planted_rates_by_provider(
+    published: tuple[Path, str], synthetic_data: Path
+) -> None:
+    config, run_id = published
+    quality = _read(config, "completeness", run_id)
+    planted = pd.read_parquet(synthetic_data / "truth_organisations.parquet")
+    providers = quality.loc[quality["area_type"] == "provider"].assign(
+        unrecorded=lambda frame: (1 - frame["ethnicity_valid"]) * frame["records"]
+    )
+    providers = providers.groupby(["source", "area_code"], as_index=False)[["records", "unrecorded"]].sum()
+    providers["unrecorded"] = providers["unrecorded"] / providers["records"]
+    compared = providers.merge(planted, left_on="area_code", right_on="organisation_code")
+    compared = compared.loc[compared["records"] >= 150]
+    assert compared["ethnicity_unrecorded_rate"].nunique() == 2, "both good and poor recorders are compared"
+    assert len(compared) >= 20
+    # A person's ethnicity is recorded once and appears in every quarter's snapshot, so the
+    # independent units are about a quarter of the records over the four quarters.
+    people = compared["records"] / 4
+    rate = compared["ethnicity_unrecorded_rate"]
+    standard_error = np.sqrt(rate * (1 - rate) / people)
+    within = (
+        compared["unrecorded"] - compared["ethnicity_unrecorded_rate"]
+    ).abs() <= 4 * standard_error + 0.002
+    assert within.mean() >= 0.95, compared.loc[~within].head()
+    england = quality.loc[quality["area_type"] == "england"]
+    assert england["duplicates"].between(0.0, 0.01).all()
+    late = england.groupby("source")["late"].mean()
+    assert late.between(0.01, 0.03).mean() > 0.8, late  # 2% of records are planted late
+
+
+def test_breakdowns_carry_their_completeness_and_warn_when_it_is_low(published: tuple[Path, str]) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    ethnic = values.loc[(values["breakdown"] == "ethnic_group") & (values["area_type"] == "england")]
+    # About 8% of records have no recorded ethnicity (4%, or 25% at a fifth of organisations).
+    assert 0.88 <= ethnic["completeness"].median() <= 0.94, ethnic["completeness"].describe()
+    low = ethnic.loc[ethnic["completeness"] < 0.9]
+    assert (
+        low["note"].str.contains("warning: only .*% of records have a recorded ethnicity", regex=True).all()
+    )
+    assert values.loc[values["breakdown"] == "overall", "completeness"].isna().all()

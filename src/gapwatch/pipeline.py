@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from gapwatch import __version__, refdata
-from gapwatch.disclosure import apply_policy
+from gapwatch.disclosure import apply_policy, control_completeness
 from gapwatch.engine.backends import Engine, engine_for, find_input
 from gapwatch.engine.counts import count
 from gapwatch.errors import ConfigError, InputError
@@ -136,7 +136,9 @@ def run(
             "check periods: in the config against the dates in the data"
         )
     report("values", f"{len(counts.cells):,} cells")
-    values = indicator_values(counts.cells, counts.histograms, catalogue.indicators, config.confidence)
+    values = indicator_values(
+        counts.cells, counts.histograms, catalogue.indicators, config.confidence, config.completeness_warning
+    )
     report("gaps", "quintile and Core20 gaps, SII and RII")
     measures = inequality_measures(values, catalogue.indicators, config.confidence)
     report("disclosure", config.disclosure.policy)
@@ -175,6 +177,12 @@ def run(
                 "indicator_values": safe_values,
                 "inequality_measures": safe_measures,
                 "linkage": counts.linkage,
+                "completeness": control_completeness(
+                    counts.completeness,
+                    config.disclosure.policy,
+                    config.disclosure.threshold,
+                    config.disclosure.rounding,
+                ),
             },
         )  # fmt: skip
     finally:

@@ -32,6 +32,7 @@ from gapwatch.disclosure.secondary import secondary_suppression
 from gapwatch.errors import ConfigError
 
 POLICIES = ("nhs-digital", "secondary-suppression", "none")
+MIN_RECORDS_FOR_SHARE = 100
 VALUE_COLUMNS = ("value", "lower", "upper")
 
 
@@ -116,6 +117,34 @@ def withhold_measures(
     return result
 
 
+def control_completeness(
+    quality: pd.DataFrame, policy: str = "nhs-digital", threshold: int = 7, rounding: int = 5
+) -> pd.DataFrame:
+    """Completeness as shares (0 to 1, to 0.1%) with the record count controlled like any count.
+
+    Below national level a share is withheld where fewer than ``MIN_RECORDS_FOR_SHARE``
+    records stand behind it: over fewer records a share would let the small number of
+    invalid records be worked out.
+    """
+    if quality.empty:
+        return quality
+    result = quality[["source", "period_start", "period_end", "area_type", "area_code"]].copy()
+    records = quality["records"].to_numpy(dtype="float64")
+    controlled = (quality["area_type"] != "england").to_numpy() & (policy != "none")
+    withheld = controlled & small(records, threshold)
+    result["records"] = np.where(
+        withheld, np.nan, np.where(controlled, np.round(records / rounding) * rounding, records)
+    )
+    too_few = controlled & (records < MIN_RECORDS_FOR_SHARE)
+    for column in ("ethnicity_valid", "lsoa_valid", "sex_valid", "age_valid", "late", "duplicates"):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.round(quality[column].to_numpy(dtype="float64") / records, 3)
+        result[column] = np.where(too_few, np.nan, share)
+    result["suppressed"] = too_few
+    result["note"] = np.where(too_few, f"shares withheld: fewer than {MIN_RECORDS_FOR_SHARE} records", "")
+    return result
+
+
 def apply_policy(
     values: pd.DataFrame,
     measures: pd.DataFrame,
@@ -132,4 +161,20 @@ def apply_policy(
         safe = secondary_suppression(values, threshold)
     else:
         raise ConfigError(f"disclosure policy {policy!r} is not known; choose one of {', '.join(POLICIES)}")
-    return safe, withhold_measures(measures, values, safe, threshold)
+    return _withhold_completeness(safe), withhold_measures(measures, values, safe, threshold)
+
+
+def _withhold_completeness(values: pd.DataFrame) -> pd.DataFrame:
+    """Withhold a breakdown's completeness where its unknown group is withheld.
+
+    Completeness is 1 - unknown / total: published beside the total it would give the
+    withheld count back.
+    """
+    if "completeness" not in values:
+        return values
+    keys = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown"]
+    unknown = values["group"].astype(str).str.split(":").map(lambda parts: "unknown" in parts).astype(bool)
+    hidden = values.loc[unknown & values["suppressed"], keys].drop_duplicates().assign(_hidden=True)
+    flag = values[keys].merge(hidden, on=keys, how="left")["_hidden"].fillna(False).to_numpy(dtype=bool)
+    values.loc[flag, "completeness"] = np.nan
+    return values

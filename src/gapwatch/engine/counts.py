@@ -57,6 +57,7 @@ class Counts:
     histograms: pd.DataFrame
     linkage: pd.DataFrame
     sources: dict[str, int] = field(default_factory=dict)
+    completeness: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -405,7 +406,7 @@ def count(
         check_source(engine, population_source, [], config, population=True)
     cell_frames, histogram_frames, linkage = [], [], []
     source_rows: dict[str, int] = {}
-    steps = len(scans) + len(populations) + 1
+    steps = len(scans) + len(populations) + 2
     step = 0
 
     def advance(detail: str) -> None:
@@ -465,10 +466,16 @@ def count(
                 joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
                 joined = joined.rename(columns={"population": "denominator"})
                 cells = pd.concat([cells.loc[~mine], joined], ignore_index=True)
+    advance("completeness of ethnicity, LSOA, sex and age")
+    from gapwatch.engine.completeness import completeness_all
+
+    dated = sorted({(scan.source, scan.date_column) for scan in scans})
+    first_date = dict(reversed(dated))
+    quality = completeness_all(engine, sorted(first_date.items()), config)
     histograms_all = pd.concat(histogram_frames, ignore_index=True) if histogram_frames else pd.DataFrame()
     if not histograms_all.empty:
         histograms_all = histograms_all.sort_values([*CELL_ORDER, "value"], kind="stable", ignore_index=True)
-    return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows)
+    return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows, quality)
 
 
 def _organisation_column(engine: Engine, source: str) -> str | None:

@@ -107,6 +107,9 @@ class RunConfig(BaseModel):
     population_date: str | None = Field(None, description="date ages in the population table are taken at")
     lsoa_vintage: Literal[2011, 2021] = 2021
     confidence: float = Field(0.95, gt=0.5, lt=1)
+    completeness_warning: float = Field(
+        0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"
+    )
     disclosure: Disclosure = Disclosure()
     store: str = "results.duckdb"
     backend: Backend = "duckdb"

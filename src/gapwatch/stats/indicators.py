@@ -64,9 +64,13 @@ def indicator_values(
     histograms: pd.DataFrame,
     indicators: Mapping[str, Indicator],
     confidence: float = 0.95,
+    completeness_warning: float = 0.9,
 ) -> pd.DataFrame:
     """One row per cell: ``CELL_KEYS…, numerator, denominator, value, lower, upper, note``
-    plus the 95% limits used by the SII (``lower_95``, ``upper_95``)."""
+    plus the 95% limits used by the SII (``lower_95``, ``upper_95``) and ``completeness``:
+    the share of the breakdown's denominator in known groups (a gap measured where only
+    part of the records can be placed can mislead; below ``completeness_warning`` the
+    note says so)."""
     parts = []
     for indicator_id, frame in cells.groupby("indicator_id", sort=False):
         indicator = indicators[str(indicator_id)]
@@ -97,7 +101,36 @@ def indicator_values(
             frame.loc[small, "note"] = f"denominator below {max(indicator.minimum_denominator, 1)}"
         parts.append(frame)
     values = pd.concat(parts, ignore_index=True)
-    return _comparisons(values, indicators)
+    return _completeness(_comparisons(values, indicators), completeness_warning)
+
+
+#: Breakdowns whose field is often unrecorded, and the words for it in a warning.
+_LINKED = "an LSOA that links to deprivation"
+_FIELDS = {"ethnic_group": "a recorded ethnicity", "ethnic_category": "a recorded ethnicity",
+           "imd_quintile": _LINKED, "imd_decile": _LINKED, "core20": _LINKED}  # fmt: skip
+
+
+def _completeness(values: pd.DataFrame, warning: float) -> pd.DataFrame:
+    """Share of each breakdown's denominator in known groups, with a warning below ``warning``."""
+    keys = [*AREA_KEYS, "breakdown"]
+    split = values["breakdown"] != "overall"
+    unknown = split & values["group"].str.split(":").map(lambda parts: UNKNOWN in parts).astype(bool)
+    missing = values.loc[unknown].groupby(keys, as_index=False).agg(_unknown=("denominator", "sum"))
+    totals = values.loc[~split, [*AREA_KEYS, "denominator"]].rename(columns={"denominator": "_total"})
+    joined = values[keys].merge(missing, on=keys, how="left").merge(totals, on=AREA_KEYS, how="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 1 - joined["_unknown"].fillna(0).to_numpy() / joined["_total"].to_numpy()
+    values["completeness"] = np.where(split.to_numpy(), share, np.nan)
+    for breakdown, field in _FIELDS.items():
+        parts = values["breakdown"].str.split(":")
+        named = parts.map(lambda names, b=breakdown: b in names).astype(bool)
+        concerned = named & (values["completeness"] < warning)
+        if concerned.any():
+            text = (values.loc[concerned, "completeness"] * 100).round(1).astype(str)
+            message = "warning: only " + text + f"% of records have {field}; the gap may mislead"
+            notes = values.loc[concerned, "note"]
+            values.loc[concerned, "note"] = np.where(notes == "", message, notes + "; " + message)
+    return values
 
 
 def _comparisons(values: pd.DataFrame, indicators: Mapping[str, Indicator]) -> pd.DataFrame:

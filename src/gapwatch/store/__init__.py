@@ -53,7 +53,8 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("area_type", TEXT), ("area_code", TEXT), ("breakdown", TEXT), ("group", TEXT),
         ("numerator", DOUBLE), ("denominator", DOUBLE), ("value", DOUBLE),
         ("lower", DOUBLE), ("upper", DOUBLE), ("comparison", TEXT),
-        ("comparison_best", TEXT), ("suppressed", "BOOLEAN"), ("note", TEXT),
+        ("comparison_best", TEXT), ("completeness", DOUBLE), ("suppressed", "BOOLEAN"),
+        ("note", TEXT),
     ],
     "inequality_measures": [
         ("run_id", TEXT), ("indicator_id", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),
@@ -61,6 +62,12 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("value", DOUBLE), ("lower", DOUBLE), ("upper", DOUBLE),
         ("confidence", DOUBLE), ("group_a", TEXT), ("group_b", TEXT), ("suppressed", "BOOLEAN"),
         ("note", TEXT),
+    ],
+    "completeness": [
+        ("run_id", TEXT), ("source", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),
+        ("area_type", TEXT), ("area_code", TEXT), ("records", DOUBLE), ("ethnicity_valid", DOUBLE),
+        ("lsoa_valid", DOUBLE), ("sex_valid", DOUBLE), ("age_valid", DOUBLE), ("late", DOUBLE),
+        ("duplicates", DOUBLE), ("suppressed", "BOOLEAN"), ("note", TEXT),
     ],
     "linkage": [
         ("run_id", TEXT), ("source", TEXT), ("lsoa_status", TEXT), ("rows", "BIGINT"),
