@@ -49,10 +49,10 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         duplicate = ibis.literal(False)
     measures = {
         "records": ibis.literal(1),
-        "ethnicity_valid": (prepared["ethnic_category"] != UNKNOWN).cast("int64"),
-        "lsoa_valid": (prepared["lsoa_status"] == "valid").cast("int64"),
-        "sex_valid": (prepared["sex"] != UNKNOWN).cast("int64"),
-        "age_valid": (prepared["age_band"] != UNKNOWN).cast("int64"),
+        "ethnicity_valid": ibis.cases((prepared["ethnic_category"] != UNKNOWN, 1), else_=0),
+        "lsoa_valid": ibis.cases((prepared["lsoa_status"] == "valid", 1), else_=0),
+        "sex_valid": ibis.cases((prepared["sex"] != UNKNOWN, 1), else_=0),
+        "age_valid": ibis.cases((prepared["age_band"] != UNKNOWN, 1), else_=0),
         "late": ibis.cases((late, 1), else_=0),
         "duplicates": ibis.cases((duplicate, 1), else_=0),
     }
