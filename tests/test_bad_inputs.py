@@ -247,3 +247,70 @@ def test_a_semicolon_delimited_csv_is_read_as_such(good: Path, tmp_path: Path) -
 def test_config_path_that_is_a_folder(good: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(good)]) == 1
     assert "is a folder; give the run's YAML file" in capsys.readouterr().err
+
+
+def _set_rows(column: str, value: object, rows: int = 3) -> Callable[[Path], None]:
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        frame[column] = frame[column].astype(object)
+        frame.loc[frame.index < rows, column] = value
+        return frame.infer_objects()
+
+    return _rewrite_data(change)
+
+
+def _spells(change: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    """The data as mental-health spells (the table the discharge rules are about)."""
+
+    def apply(folder: Path) -> None:
+        path = folder / "data" / "screening.parquet"
+        frame = pd.read_parquet(path)
+        start = pd.to_datetime(frame["snapshot_date"])
+        frame["admission_date"] = (start - pd.Timedelta(days=20)).dt.date
+        frame["clinically_ready_for_discharge_date"] = (start - pd.Timedelta(days=3)).dt.date
+        frame["discharge_date"] = start.dt.date
+        change(frame).to_parquet(folder / "data" / "mh_inpatient_spells.parquet", index=False)
+        path.unlink()
+        catalogue = yaml.safe_load((folder / "catalogue.yaml").read_text())
+        for indicator in catalogue["indicators"]:
+            indicator["source"] = "mh_inpatient_spells"
+        (folder / "catalogue.yaml").write_text(yaml.safe_dump(catalogue))
+
+    return apply
+
+
+def _ready_after_discharge(frame: pd.DataFrame) -> pd.DataFrame:
+    later = (pd.to_datetime(frame["discharge_date"]) + pd.Timedelta(days=2)).dt.date
+    frame.loc[frame.index < 4, "clinically_ready_for_discharge_date"] = later[frame.index < 4]
+    return frame
+
+
+def _old_vintage(frame: pd.DataFrame) -> pd.DataFrame:
+    old = sorted(set(refdata.lsoa(2011).lsoa_code) - set(refdata.lsoa(2021).lsoa_code))
+    frame.loc[frame.index % 4 == 0, "lsoa_code"] = old[0]
+    return frame
+
+
+ROW_RULE_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("age-below-0", _set_rows("age", -1, 2), r"screening\.parquet: 2 rows with an age below 0 or above 120"),
+    ("age-above-120", _set_rows("age", 130, 1), r"1 row with an age below 0 or above 120"),
+    ("ready-after-discharge", _spells(_ready_after_discharge),
+     r"mh_inpatient_spells\.parquet: 4 rows with a clinically-ready-for-discharge date after discharge"),
+    ("discharge-before-admission", _spells(lambda f: f.assign(discharge_date=pd.to_datetime(f["admission_date"]).dt.date
+                                                              - pd.Timedelta(days=1))),
+     r"400 rows with a discharge before its admission"),
+    ("mixed-lsoa-vintages", _rewrite_data(_old_vintage),
+     r"column 'lsoa_code': 100 rows \(25%\) hold 2011 LSOA codes in a run set to lsoa_vintage 2021"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in ROW_RULE_CASES], ids=[c[0] for c in ROW_RULE_CASES]
+)
+def test_rows_that_break_a_table_rule_stop_the_run(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[Path], None],
+    message: str,
+) -> None:
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, change, [], message)

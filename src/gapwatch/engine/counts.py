@@ -46,6 +46,8 @@ AREA_COLUMNS: dict[str, str | None] = {
     "provider": "organisation_code",
 }
 ORGANISATION_COLUMNS = ("provider_code", "gp_practice_code")
+#: Above this share of codes from the other LSOA vintage, the extract is mixed, not faulty.
+MIXED_VINTAGE_SHARE = 0.05
 CELL_ORDER = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
 
 
@@ -428,6 +430,15 @@ def count(
                 f"{rows(int(statuses.sum()))} holds a known {config.lsoa_vintage} LSOA code "
                 f"({', '.join(f'{k} {v:,}' for k, v in statuses.items() if v)}); "
                 "is it the right column and vintage?"
+            )
+        other = int(statuses.get("other_vintage", 0))
+        if other > MIXED_VINTAGE_SHARE * statuses.sum():
+            other_year = 2011 if config.lsoa_vintage == 2021 else 2021
+            raise InputError(
+                f"{engine.locations.get(source, source)}: column 'lsoa_code': {rows(other)} "
+                f"({other / statuses.sum():.0%}) hold {other_year} LSOA codes in a run set to "
+                f"lsoa_vintage {config.lsoa_vintage}; convert them (gapwatch.refdata.convert_lsoa) "
+                "or set lsoa_vintage"
             )
         linkage.append(summary)
         source_rows[source] = int(summary["rows"].sum())

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import cache
+from importlib import resources
 from typing import Any
+
+import yaml
 
 import ibis
 import ibis.expr.datatypes as dt_types
@@ -20,6 +24,7 @@ from gapwatch.engine.backends import Engine
 from gapwatch.errors import InputError, rows
 from gapwatch.model.catalogue import Indicator
 from gapwatch.model.config import RunConfig
+from gapwatch.model.expressions import Expression, parse
 
 #: Columns every service table needs for its breakdowns, with the kind of type each must have.
 STANDARD_COLUMNS: dict[str, str] = {
@@ -58,6 +63,23 @@ def _compatible(actual: str, wanted: str) -> bool:
     if wanted == "number":
         return actual in ("integer", "number")
     return actual == wanted
+
+
+@cache
+def _rules() -> dict[str, Any]:
+    path = resources.files("gapwatch") / "model" / "rules.yaml"
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def row_rules(source: str, columns: set[str]) -> list[tuple[Expression, str]]:
+    """The rules (``model/rules.yaml``) that apply to a table with these columns."""
+    found = []
+    for entry in [*_rules().get("all", []), *_rules().get("tables", {}).get(source, [])]:
+        rule = parse(entry["rule"], f"rules.yaml ({source})")
+        if rule.columns <= columns:
+            found.append((rule, str(entry["problem"])))
+    return found
 
 
 def _count(engine: Engine, table: ibis.Table) -> int:
@@ -108,6 +130,10 @@ def check_source(
                 amount = expression.compile(table)
                 checks[f"negative:{expression.text}"] = (amount < 0).sum()
                 checks[f"missing:{expression.text}"] = amount.isnull().sum()
+    problems: dict[str, str] = {}
+    for rule, problem in row_rules(source, set(schema.names)):
+        checks[f"rule:{rule.text}"] = (~rule.compile(table)).fill_null(False).sum()
+        problems[rule.text] = problem
     result = table.aggregate(**{f"c{index}": value for index, value in enumerate(checks.values())})
     values = engine.query(engine.compile(result)).iloc[0].tolist()
     found = {name: int(value or 0) for name, value in zip(checks, values, strict=True)}
@@ -117,6 +143,8 @@ def check_source(
         if name == "_rows" or number == 0:
             continue
         problem, column = name.split(":", 1)
+        if problem == "rule":
+            raise InputError(f"{where}: {rows(number)} with {problems[column]} (rule: {column})")
         if problem == "date":
             raise InputError(
                 f"{where}: column {column!r}: {rows(number)} with a date before {EARLIEST} or after {LATEST}"
