@@ -15,10 +15,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 import ibis
 import ibis.expr.datatypes as dt_types
+import yaml
 
 from gapwatch.engine.backends import Engine
 from gapwatch.errors import InputError, rows
