@@ -200,22 +200,29 @@ def _protect(
     suppressed cells of those sets (their sets, and so on): a new unknown anywhere in the
     connected system that pins the cell frees it.
     """
+    from scipy.sparse import csr_matrix
+
+    if determined.size == 0:
+        return determined
+    shape = (suppressed.size, int(set_id.max()) + 1)
+    sets_of = csr_matrix((np.ones(row.size, dtype=np.int8), (row, set_id)), shape=shape)
+    members_of = sets_of.T.tocsr()
     chosen: list[int] = []
-    membership = pd.DataFrame({"set": set_id, "member": row})
     for cell in determined.tolist():
         cells = np.array([cell])
-        seen_sets = np.zeros(0, dtype=set_id.dtype)
+        seen = np.zeros(shape[1], dtype=bool)
         while cells.size:
-            sets = np.setdiff1d(np.unique(set_id[np.isin(row, cells)]), seen_sets)
+            sets = np.unique(sets_of[cells].indices)
+            sets = sets[~seen[sets]]
             if sets.size == 0:
                 break
-            seen_sets = np.union1d(seen_sets, sets)
-            members = membership.loc[membership["set"].isin(sets), "member"].to_numpy()
+            seen[sets] = True
+            members = np.unique(members_of[sets].indices)
             open_members = members[~suppressed[members]]
             if open_members.size:
                 chosen.append(int(open_members[np.argmin(cost[open_members])]))
                 break
-            cells = np.unique(members)
+            cells = members
     return np.unique(np.array(chosen, dtype=np.int64))
 
 
