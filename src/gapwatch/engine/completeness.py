@@ -17,7 +17,7 @@ import ibis
 import pandas as pd
 
 from gapwatch.engine.backends import Engine
-from gapwatch.engine.counts import _grouping_sql, _label, period_end, prepare
+from gapwatch.engine.counts import _grouping_sql, _label, _period_start, period_end, prepare
 from gapwatch.model.breakdowns import UNKNOWN
 from gapwatch.model.config import RunConfig
 
@@ -35,7 +35,7 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
     date = prepared[date_column].cast("date")
-    start = ibis.date(date.year(), ((date.month() - 1) // 3) * 3 + 1, 1)
+    start = _period_start(date, "quarter")
     late = (
         prepared["received_date"].cast("date").delta(date, unit="day") > LATE_DAYS
         if "received_date" in prepared.columns
