@@ -41,8 +41,9 @@ def _progress() -> Iterator[object]:
 
         yield report
         for task in tasks.values():
-            bar.update(task, completed=1, total=1, detail="")
-            bar.stop_task(task)
+            if bar.tasks[task].stop_time is None:
+                bar.update(task, completed=1, total=1, detail="")
+                bar.stop_task(task)
         # The bars vanish (so that an error stays one line); on success the stage times remain.
         timings = [(bar.tasks[task].description, bar.tasks[task].elapsed or 0.0) for task in tasks.values()]
     for description, seconds in timings:

@@ -173,7 +173,7 @@ def _withhold_completeness(values: pd.DataFrame) -> pd.DataFrame:
     if "completeness" not in values:
         return values
     keys = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown"]
-    unknown = values["group"].astype(str).str.split(":").map(lambda parts: "unknown" in parts).astype(bool)
+    unknown = values["group"].astype(str).str.contains("unknown", regex=False)
     hidden = values.loc[unknown & values["suppressed"], keys].drop_duplicates().assign(_hidden=True)
     flag = values[keys].merge(hidden, on=keys, how="left")["_hidden"].fillna(False).to_numpy(dtype=bool)
     values.loc[flag, "completeness"] = np.nan
