@@ -303,6 +303,18 @@ def autism(chunk: Chunk) -> Iterator[Table]:
     yield "autism_waiting_list", pd.concat(snapshots, ignore_index=True), []
 
 
+def _monthly_events(
+    rng: np.random.Generator, monthly: np.ndarray, months: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """People with an event in each month (probability ``monthly`` each), and the month index."""
+    rows_list, month_list = [], []
+    for month_index in range(months):
+        rows = np.flatnonzero(rng.random(monthly.size) < monthly)
+        rows_list.append(rows)
+        month_list.append(np.full(rows.size, month_index))
+    return np.concatenate(rows_list), np.concatenate(month_list)
+
+
 def mental_health_spells(chunk: Chunk) -> Table:
     """Mental-health inpatient spells with clinically-ready-for-discharge dates.
 
@@ -313,12 +325,7 @@ def mental_health_spells(chunk: Chunk) -> Table:
     """
     people, rng, window = chunk.people, chunk.rng, chunk.window
     monthly = np.where(people.serious_mental_illness.to_numpy(), 0.004, 0.00006)
-    rows_list, months = [], []
-    for month_index in range(window.months):
-        rows = np.flatnonzero(rng.random(len(people)) < monthly)
-        rows_list.append(rows)
-        months.append(np.full(rows.size, month_index))
-    rows, month = np.concatenate(rows_list), np.concatenate(months)
+    rows, month = _monthly_events(rng, monthly, window.months)
     admission = window.month_start(month) + rng.integers(0, 28, rows.size).astype("timedelta64[D]")
     ready = admission + np.maximum(
         1, np.round(np.exp(np.log(30) + 0.7 * rng.standard_normal(rows.size)))
@@ -368,12 +375,7 @@ def cancer_diagnoses(chunk: Chunk) -> Table:
     people, rng, window = chunk.people, chunk.rng, chunk.window
     age = people.age.to_numpy()
     monthly = 0.0005 * np.exp((age - 65) / 15) / (1 + np.exp((age - 65) / 15)) * 2
-    rows_list, months = [], []
-    for month_index in range(window.months):
-        rows = np.flatnonzero(rng.random(len(people)) < monthly)
-        rows_list.append(rows)
-        months.append(np.full(rows.size, month_index))
-    rows, month = np.concatenate(rows_list), np.concatenate(months)
+    rows, month = _monthly_events(rng, monthly, window.months)
     early, truth = _draw(chunk, OUTCOMES["cancer_early_stage"], rows, month)
     unknown = rng.random(rows.size) < 0.08
     stage = np.where(early, rng.choice(["1", "2"], rows.size), rng.choice(["3", "4"], rows.size))
