@@ -197,3 +197,35 @@ def test_breakdowns_carry_their_completeness_and_warn_when_it_is_low(published: 
         low["note"].str.contains("warning: only .*% of records have a recorded ethnicity", regex=True).all()
     )
     assert values.loc[values["breakdown"] == "overall", "completeness"].isna().all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["nhs-digital", "secondary-suppression"])
+def test_no_published_sub_national_count_is_from_1_to_7(
+    policy: str, synthetic_data: Path, tmp_path: Path
+) -> None:
+    from gapwatch.disclosure.secondary import _audit, _sets
+
+    config = write_config(tmp_path, synthetic_data, areas=["england", "region", "icb", "sub_icb", "provider"],
+                          disclosure={"policy": policy})  # fmt: skip
+    run_id = run(load_config(config)).run_id
+    values = _read(config, "indicator_values", run_id)
+    local = values.loc[values["area_type"] != "england"]
+    counts = local[["numerator", "denominator"]].to_numpy().ravel()
+    counts = counts[~np.isnan(counts)]
+    assert counts.size > 1000
+    assert local["suppressed"].any()
+    assert not ((counts >= 1) & (counts <= 7)).any()
+    quality = _read(config, "completeness", run_id)
+    records = quality.loc[quality["area_type"] != "england", "records"].dropna().to_numpy()
+    assert not ((records >= 1) & (records <= 7)).any()
+    if policy == "nhs-digital":
+        assert (counts % 5 == 0).all()
+    else:
+        # Nothing suppressed can be worked out from what is published beside it.
+        values = values.reset_index(drop=True)
+        set_id, row, is_total = _sets(values)
+        assert _audit(values["suppressed"].to_numpy(), set_id, row, is_total).size == 0
+        proportion = values["numerator"].notna() & values["denominator"].notna()
+        complement = (values["denominator"] - values["numerator"])[proportion & (values["area_type"] != "england")]
+        assert not ((complement >= 1) & (complement <= 7)).any()

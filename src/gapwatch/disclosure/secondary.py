@@ -136,13 +136,19 @@ def _complements(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, co
     return chosen["row"].to_numpy()
 
 
-def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.ndarray:
-    """Suppressed cells that the published totals determine exactly."""
+def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, is_total: np.ndarray) -> np.ndarray:
+    """Suppressed cells that the published totals determine exactly.
+
+    Each additive set is the equation members - total = published remainder, so a total
+    enters with coefficient -1: with +1 a chain of equal cells (a region that is all of
+    England, a group that is all of its area) would look pinned when it is free.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     hidden = suppressed[row]
     member_sets, member_rows = set_id[hidden], row[hidden]
+    member_signs = np.where(is_total[hidden], -1.0, 1.0)
     if member_rows.size == 0:
         return np.zeros(0, dtype=np.int64)
     cells, cell_index = np.unique(member_rows, return_inverse=True)
@@ -158,14 +164,18 @@ def _audit(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray) -> np.nd
     for members in np.split(order, boundaries):
         local_cells, local_columns = np.unique(cell_index[members], return_inverse=True)
         local_sets, local_lines = np.unique(set_index[members], return_inverse=True)
-        movable = _movable(local_lines, local_columns, local_sets.size, local_cells.size)
+        movable = _movable(
+            local_lines, local_columns, member_signs[members], local_sets.size, local_cells.size
+        )
         if not movable.all():
             needing.append(cells[local_cells[~movable]])
     return np.unique(np.concatenate(needing)) if needing else np.zeros(0, dtype=np.int64)
 
 
-def _movable(lines: np.ndarray, columns: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Which unknowns some solution of A x = 0 changes (A holds a 1 at each (line, column)).
+def _movable(
+    lines: np.ndarray, columns: np.ndarray, signs: np.ndarray, height: int, width: int
+) -> np.ndarray:
+    """Which unknowns some solution of A x = 0 changes (A holds ``signs`` at (lines, columns)).
 
     An unknown that no null-space direction moves is determined by the totals. Small
     systems use the SVD; large ones project random vectors onto the null space with the
@@ -174,14 +184,14 @@ def _movable(lines: np.ndarray, columns: np.ndarray, height: int, width: int) ->
     """
     if width <= 40:
         matrix = np.zeros((height, width))
-        matrix[lines, columns] = 1.0
+        matrix[lines, columns] = signs
         _, singular, right = np.linalg.svd(matrix, full_matrices=True)
         null = right[int((singular > 1e-9).sum()) :]
         return np.abs(null).max(axis=0) > 1e-9 if null.size else np.zeros(width, dtype=bool)
     from scipy.sparse import csr_matrix
     from scipy.sparse.linalg import lsqr
 
-    transposed = csr_matrix((np.ones(lines.size), (columns, lines)), shape=(width, height))
+    transposed = csr_matrix((signs, (columns, lines)), shape=(width, height))
     rng = np.random.default_rng(width)
     largest = np.zeros(width)
     for _ in range(2):
@@ -253,7 +263,8 @@ def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFr
         for _ in range(1000):
             chosen = _complements(suppressed, set_id, row, cost)
             if chosen.size == 0:
-                chosen = _protect(_audit(suppressed, set_id, row), suppressed, set_id, row, cost)
+                determined = _audit(suppressed, set_id, row, is_total)
+                chosen = _protect(determined, suppressed, set_id, row, cost)
                 if chosen.size == 0:
                     break
                 reason[chosen] = "complementary: the audit found a cell recoverable from several totals"

@@ -14,10 +14,12 @@ from gapwatch.stats.means import mean
 from gapwatch.stats.proportions import proportion
 from gapwatch.stats.rates import rate
 from gapwatch.stats.sii import regression_weights, sii
+from gapwatch.stats.spc import XmrResult, xmr
 from gapwatch.stats.standardisation import ESP2013, dsr, isr, smr
 
 __all__ = [
     "ESP2013",
+    "XmrResult",
     "byars",
     "compare",
     "dsr",
@@ -35,5 +37,6 @@ __all__ = [
     "sii",
     "smr",
     "wilson",
+    "xmr",
     "z_value",
 ]
