@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress as ProgressBar
 
+from gapwatch.errors import StoreError
+
+if TYPE_CHECKING:
+    from gapwatch.model.config import RunConfig
+    from gapwatch.monitor import MonitorSummary
+
+Progress = Callable[[str, str, int, int], None]
 _console = Console(stderr=True, highlight=False)
 
 STAGES = {
@@ -19,12 +28,13 @@ STAGES = {
     "gaps": "gaps, SII and RII",
     "disclosure": "disclosure control",
     "publish": "publishing the run",
+    "monitor": "equity guardrails (monitor)",
 }
 
 
 @contextmanager
-def _progress() -> Iterator[object]:
-    with Progress(
+def _progress() -> Iterator[Progress]:
+    with ProgressBar(
         TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[detail]}", style="dim"),
         TimeElapsedColumn(), console=_console, transient=True,
     ) as bar:  # fmt: skip
@@ -54,6 +64,9 @@ def run(
     config: Path = typer.Argument(..., help="The run's YAML file (see gapwatch demo for one)."),
     store: str = typer.Option(None, "--store", help="Results store: a DuckDB file or a postgresql:// URL."),
     backend: str = typer.Option(None, "--backend", help="Engine: duckdb (default), postgres or pyspark."),
+    with_monitor: bool = typer.Option(
+        True, "--monitor/--no-monitor", help="Run the equity guardrails on the published run."
+    ),
 ) -> None:
     """Run the indicator catalogue over the configured data and publish the results."""
     from gapwatch.model.config import load_config
@@ -63,11 +76,79 @@ def run(
     check_config_path(config)
     settings = load_config(config)
     with _progress() as report:
-        summary = run_pipeline(settings, store, backend, progress=report)  # type: ignore[arg-type]
+        summary = run_pipeline(settings, store, backend, progress=report)
+        guardrails = None
+        if with_monitor and settings.monitor.enabled:
+            guardrails = _monitor_run(settings, summary.store, summary.run_id, report)
     _console.print(
         f"published run {summary.run_id}: {summary.indicators} indicators, {summary.cells:,} cells "
         f"in {summary.seconds:.1f} s -> {summary.store}"
     )
+    if guardrails is not None:
+        _print_monitor(guardrails)
+
+
+def _monitor_run(settings: RunConfig, location: str, run_id: str, report: Progress) -> MonitorSummary:
+    from gapwatch.monitor import monitor as monitor_store
+    from gapwatch.store import open_store
+
+    def resolve(path: str | None) -> Path | None:
+        return None if path is None else settings.resolve(path)
+
+    results = open_store(location)
+    try:
+        return monitor_store(
+            results,
+            run_id,
+            resolve(settings.monitor.rules),
+            resolve(settings.monitor.targets),
+            resolve(settings.monitor.costs),
+            progress=lambda stage, detail, step, steps: report("monitor", f"{stage} {detail}".strip(), 0, 0),
+        )
+    finally:
+        results.close()
+
+
+def _print_monitor(summary: MonitorSummary) -> None:
+    alerts = (
+        ", ".join(f"{count} {rule.replace('_', ' ')}" for rule, count in summary.alerts.items()) or "none"
+    )
+    targets = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary.targets.items())
+    _console.print(f"monitor: {summary.series:,} series; alerts: {alerts}")
+    if targets:
+        _console.print(f"targets: {targets}")
+
+
+def monitor(
+    store: str = typer.Option(..., "--store", help="Results store: a DuckDB file or a postgresql:// URL."),
+    run_id: str = typer.Option(None, "--run", help="Run to monitor (default: the latest published run)."),
+    rules: Path = typer.Option(None, "--rules", help="Guardrail rules YAML (default: the shipped rules)."),
+    targets: Path = typer.Option(None, "--targets", help="Gap-reduction targets YAML."),
+    costs: Path = typer.Option(None, "--costs", help="Unit costs YAML for the business case."),
+) -> None:
+    """Trends, guardrail alerts, SPC, targets and the business case for a published run."""
+    from gapwatch.monitor import monitor as monitor_store
+    from gapwatch.store import open_store
+
+    if not store.startswith(("postgresql://", "postgres://")) and not Path(store).is_file():
+        raise StoreError(f"{store}: no results store there (run gapwatch run or gapwatch demo first)")
+    results = open_store(store)
+    try:
+        with _progress() as report:
+            summary = monitor_store(
+                results,
+                run_id,
+                rules,
+                targets,
+                costs,
+                progress=lambda stage, detail, step, steps: report(
+                    "monitor", f"{stage} {detail}".strip(), 0, 0
+                ),
+            )
+    finally:
+        results.close()
+    _console.print(f"monitored run {summary.run_id} in {summary.seconds:.1f} s -> {store}")
+    _print_monitor(summary)
 
 
 DEMO_CONFIG = """\
@@ -112,7 +193,7 @@ def demo(
     )
     settings = load_config(config_path)
     with _progress() as report:
-        summary = run_pipeline(settings, progress=report)  # type: ignore[arg-type]
+        summary = run_pipeline(settings, progress=report)
     _console.print(
         f"\n[bold]gapwatch demo[/]\n  data:    {data}\n  config:  {config_path}\n"
         f"  results: {summary.store} (run {summary.run_id}: {summary.indicators} indicators, "
@@ -126,3 +207,4 @@ def demo(
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("demo")(demo)
+    app.command("monitor")(monitor)

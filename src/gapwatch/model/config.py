@@ -87,6 +87,18 @@ class Disclosure(BaseModel):
     rounding: int = Field(5, ge=1, description="nhs-digital: other counts are rounded to a multiple of this")
 
 
+class MonitorSettings(BaseModel):
+    """The equity guardrails run after each published run (gapwatch.monitor)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    enabled: bool = True
+    rules: str | None = Field(None, description="guardrail rules YAML (the shipped defaults when empty)")
+    targets: str | None = Field(
+        None, description="gap-reduction targets YAML (the shipped examples when empty)"
+    )
+    costs: str | None = Field(None, description="unit costs YAML (the shipped indicative costs when empty)")
+
+
 class RunConfig(BaseModel):
     """Everything one run needs."""
 
@@ -111,6 +123,7 @@ class RunConfig(BaseModel):
         0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"
     )
     disclosure: Disclosure = Disclosure()
+    monitor: MonitorSettings = MonitorSettings()
     store: str = "results.duckdb"
     backend: Backend = "duckdb"
     base: Path = Field(Path("."), exclude=True)

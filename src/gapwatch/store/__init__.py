@@ -73,9 +73,46 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("run_id", TEXT), ("source", TEXT), ("lsoa_status", TEXT), ("rows", "BIGINT"),
         ("share", DOUBLE),
     ],
+    # Written by gapwatch.monitor after the run is published (see Store.replace_monitor).
+    "trends": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
+        ("breakdown", TEXT), ("series", TEXT), ("scale", TEXT), ("periods", "INTEGER"),
+        ("baseline_start", "DATE"), ("latest_start", "DATE"), ("baseline", DOUBLE), ("latest", DOUBLE),
+        ("change", DOUBLE), ("change_lower", DOUBLE), ("change_upper", DOUBLE),
+        ("slope_per_year", DOUBLE), ("slope_lower", DOUBLE), ("slope_upper", DOUBLE),
+        ("fitted_baseline", DOUBLE), ("fitted_latest", DOUBLE), ("direction", TEXT), ("note", TEXT),
+    ],
+    "spc": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
+        ("breakdown", TEXT), ("series", TEXT), ("period_start", "DATE"), ("value", DOUBLE),
+        ("mean", DOUBLE), ("lower", DOUBLE), ("upper", DOUBLE), ("special_cause", "BOOLEAN"),
+        ("rules", TEXT), ("variation", TEXT), ("assurance", TEXT),
+    ],
+    "alerts": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
+        ("breakdown", TEXT), ("rule", TEXT), ("severity", TEXT), ("period_start", "DATE"),
+        ("period_end", "DATE"), ("message", TEXT), ("evidence", TEXT),
+    ],
+    "targets": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
+        ("breakdown", TEXT), ("measure", TEXT), ("description", TEXT), ("baseline_start", "DATE"),
+        ("baseline", DOUBLE), ("target_date", "DATE"), ("target_value", DOUBLE), ("latest_start", "DATE"),
+        ("latest", DOUBLE), ("expected_now", DOUBLE), ("gap_to_close", DOUBLE), ("status", TEXT),
+        ("note", TEXT),
+    ],
+    "business_case": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),
+        ("area_type", TEXT), ("area_code", TEXT), ("reference", TEXT), ("reference_group", TEXT),
+        ("excess_events", DOUBLE), ("lower", DOUBLE), ("upper", DOUBLE), ("event", TEXT),
+        ("pounds_per_event", DOUBLE), ("pounds", DOUBLE), ("pounds_lower", DOUBLE),
+        ("pounds_upper", DOUBLE), ("pounds_per_unit_gap_closed", DOUBLE), ("cost_source", TEXT),
+        ("summary", TEXT), ("note", TEXT),
+    ],
 }  # fmt: skip
 
-RESULT_TABLES = [table for table in SCHEMA if table != "runs"]
+MONITOR_TABLES = ["trends", "spc", "alerts", "targets", "business_case"]
+RESULT_TABLES = [table for table in SCHEMA if table != "runs" and table not in MONITOR_TABLES]
+READABLE_TABLES = RESULT_TABLES + MONITOR_TABLES
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -145,6 +182,29 @@ class Store:
             ) from error
         return run_id
 
+    def replace_monitor(self, run_id: str, tables: Mapping[str, pd.DataFrame]) -> None:
+        """Swap a published run's monitor tables for new ones, in one transaction.
+
+        Monitoring can be re-run with other rules or targets; readers see either the old
+        tables or the new ones, never a mixture.
+        """
+        unknown = set(tables) - set(MONITOR_TABLES)
+        if unknown:
+            raise StoreError(f"replace_monitor: unknown monitor table(s) {', '.join(sorted(unknown))}")
+        if run_id not in set(self.runs()["run_id"]):
+            raise StoreError(f"run {run_id} is not a published run in this store")
+        try:
+            with self._transaction():
+                for table, frame in tables.items():
+                    self._execute(f"DELETE FROM {self.table(table)} WHERE run_id = ?", (run_id,))
+                    if not frame.empty:
+                        self._insert(table, _conform(table, frame.assign(run_id=run_id)))
+        except Exception as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise StoreError(
+                f"writing monitor tables for run {run_id} failed, the previous ones are kept: {first[:300]}"
+            ) from error
+
     def runs(self) -> pd.DataFrame:
         """Published runs, newest first."""
         return self.query(
@@ -158,8 +218,8 @@ class Store:
 
     def read(self, table: str, run_id: str | None = None) -> pd.DataFrame:
         """All rows of one result table for a published run (the latest by default)."""
-        if table not in RESULT_TABLES:
-            raise StoreError(f"no result table {table!r}; choose one of {', '.join(RESULT_TABLES)}")
+        if table not in READABLE_TABLES:
+            raise StoreError(f"no result table {table!r}; choose one of {', '.join(READABLE_TABLES)}")
         chosen = run_id or self.latest_run()
         if chosen is None:
             raise StoreError("the store holds no published run yet; run gapwatch run or gapwatch demo first")

@@ -17,6 +17,8 @@ from scipy import special
 STORIES = ("average_up_gap_wider", "gap_closing", "none")
 #: Log-odds change over the whole window for the quintiles a story moves.
 STORY_EFFECT = 1.2
+#: Share of the deprivation gradient a ``gap_closing`` story removes over the window.
+CLOSING_SHARE = 0.75
 
 
 @dataclass(frozen=True)
@@ -56,20 +58,25 @@ def story_effect(outcome: Outcome, icb_codes: np.ndarray, quintile: np.ndarray, 
 
     ``average_up_gap_wider``: the least deprived improve most (quintile 5 by the full
     effect, quintile 1 not at all), so the average improves while the gap widens.
-    ``gap_closing``: the most deprived improve most. ``none``: nothing changes.
+    ``gap_closing``: every quintile moves towards quintile 5's level until, at the end of
+    the window, CLOSING_SHARE of its deprivation gradient is gone; the gap narrows
+    without crossing zero (a larger effect would leave quintile 1 ahead, a new gap).
+    ``none``: nothing changes.
     """
     if not outcome.story:
         return np.zeros(icb_codes.size)
     unique, inverse = np.unique(icb_codes.astype(str), return_inverse=True)
     stories = np.array([story_of(outcome.indicator_id, code, seed) for code in unique])[inverse]
     least_deprived_weight = (quintile - 1) / 4
-    weight = np.select(
-        [stories == "average_up_gap_wider", stories == "gap_closing"],
-        [least_deprived_weight, 1 - least_deprived_weight],
-        0.0,
-    )
     direction = 1.0 if outcome.higher_is_better else -1.0
-    return direction * STORY_EFFECT * weight * np.asarray(progress)
+    widening = direction * STORY_EFFECT * least_deprived_weight
+    # Quintile q's deprivation term is coefficient × (3 - q) / 2; removing the share of its
+    # distance from quintile 5's term, coefficient × (3 - q) / 2 + coefficient, closes the gap.
+    closing = -CLOSING_SHARE * outcome.deprivation * ((3 - quintile) / 2 + 1)
+    effect = np.select(
+        [stories == "average_up_gap_wider", stories == "gap_closing"], [widening, closing], 0.0
+    )
+    return effect * np.asarray(progress)
 
 
 def probability(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from gapwatch.synth import faults
 from gapwatch.synth.calendar import Window
-from gapwatch.synth.model import OUTCOMES, STORY_EFFECT, story_of
+from gapwatch.synth.model import CLOSING_SHARE, OUTCOMES, STORY_EFFECT, story_of
 from gapwatch.synth.services import TruthRows
 
 
@@ -94,6 +94,7 @@ def parameters(seed: int, persons: int, icb_codes: list[str], window: Window) ->
         "start": window.start,
         "months": window.months,
         "story_effect_log_odds": STORY_EFFECT,
+        "gap_closing_share": CLOSING_SHARE,
         "outcomes": {
             key: {
                 "national_level": outcome.level,
