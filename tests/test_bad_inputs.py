@@ -118,6 +118,14 @@ def _config(**changes: object) -> Callable[[Path], None]:
     return apply
 
 
+def _monitor_file(kind: str, text: str) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        (folder / f"{kind}.yaml").write_text(text)
+        _config(monitor={kind: f"{kind}.yaml"})(folder)
+
+    return apply
+
+
 def _indicator(**changes: object) -> Callable[[Path], None]:
     def apply(folder: Path) -> None:
         catalogue = yaml.safe_load((folder / "catalogue.yaml").read_text())
@@ -198,6 +206,11 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
     ("store-is-a-folder", lambda folder: (folder / "store.duckdb").mkdir(), ["--store", "STORE"],
      r"store\.duckdb: cannot open the results store"),
     ("config-not-found", lambda folder: (folder / "gapwatch.yaml").unlink(), [], r"gapwatch\.yaml: config file not found"),
+    ("monitor-rules-out-of-range", _monitor_file("rules", "rules:\n  cant_see_gap:\n    threshold: 1.5\n"), [],
+     r"rules\.yaml:3: rules\.cant_see_gap\.threshold: Input should be less than or equal to 1"),
+    ("monitor-target-date", _monitor_file("targets", "targets:\n  - indicator_id: screened\n    reduce_by: 0.5\n    by: soon\n"),
+     [], r"targets\.yaml:4: targets\.0\.by: String should match pattern"),
+    ("monitor-costs-missing", _config(monitor={"costs": "nowhere.yaml"}), [], r"nowhere\.yaml: file not found"),
 ]  # fmt: skip
 
 

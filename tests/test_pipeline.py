@@ -229,3 +229,55 @@ def test_no_published_sub_national_count_is_from_1_to_7(
         proportion = values["numerator"].notna() & values["denominator"].notna()
         complement = (values["denominator"] - values["numerator"])[proportion & (values["area_type"] != "england")]
         assert not ((complement >= 1) & (complement <= 7)).any()
+
+
+def test_run_monitors_by_default_and_monitor_reruns_with_other_targets(
+    synthetic_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, synthetic_data, areas=["england", "icb"])
+    capsys.readouterr()
+    assert main(["run", str(config)]) == 0
+    assert "monitor: " in capsys.readouterr().err
+    store_path = str(tmp_path / "results.duckdb")
+    store = open_store(store_path)
+    try:
+        trends = store.read("trends")
+        charts = store.read("spc")
+        business = store.read("business_case")
+        first_targets = store.read("targets")
+    finally:
+        store.close()
+    # Four quarters of one financial year: a series with a published value in each has a
+    # trend; one with fewer than three (yearly indicators, suppressed quarters) has none.
+    values = trends.loc[(trends["series"] == "value") & (trends["area_type"] == "icb")]
+    assert (values["periods"] == 4).sum() > 20
+    assert values.loc[values["periods"] >= 3, "slope_per_year"].notna().all()
+    assert values.loc[values["periods"] < 3, "slope_per_year"].isna().all()
+    assert set(charts["series"]) >= {"value", "gap_absolute"}
+    assert (business["reference"] == "least_deprived").any()
+    summaries = business.loc[business["summary"] != "", "summary"]
+    assert summaries.str.contains("Greater Manchester").any()
+    assert set(first_targets["indicator_id"]) <= {"cervical_screening_25_49", "mmr2_age_5",
+                                                  "hypertension_treated_to_target"}  # fmt: skip
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(
+        "targets:\n  - indicator_id: mmr1_age_2\n    reduce_by: 0.3\n    by: \"2026-03\"\n    areas: [icb]\n"
+    )
+    assert main(["monitor", "--store", store_path, "--targets", str(targets)]) == 0
+    assert "monitored run" in capsys.readouterr().err
+    store = open_store(store_path)
+    try:
+        again = store.read("targets")
+        assert len(store.read("trends")) == len(trends)
+    finally:
+        store.close()
+    assert set(again["indicator_id"]) == {"mmr1_age_2"}
+    assert set(again["area_type"]) == {"icb"}
+    assert set(again["status"]) <= {"met", "on_track", "off_track"}
+
+
+def test_monitor_without_a_store_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["monitor", "--store", str(tmp_path / "none.duckdb")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ")
+    assert "none.duckdb: no results store there" in " ".join(error.split())

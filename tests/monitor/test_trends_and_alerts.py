@@ -143,8 +143,8 @@ def _alerts(values: pd.DataFrame, measures: pd.DataFrame, indicators: pd.DataFra
     rules = load_rules()
     points = series(values, measures)
     trend = trends(points, 0.95, rules.min_periods)
-    trend["direction"] = direction(trend, trend["indicator_id"].map(dict(zip(indicators.indicator_id,
-                                                                             indicators.polarity))))  # fmt: skip
+    polarity = dict(zip(indicators["indicator_id"], indicators["polarity"], strict=True))
+    trend["direction"] = direction(trend, trend["indicator_id"].map(polarity))
     chart = charts(points, indicators, rules.rules.special_cause.gaps)
     return alerts(values, measures, indicators, trend, chart, rules)
 

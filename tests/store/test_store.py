@@ -115,3 +115,54 @@ def test_schema_document_lists_every_column() -> None:
         assert f"## `{table}`" in document, table
         for column, _ in columns:
             assert f"| `{column}` |" in document, f"{table}.{column}"
+
+
+class _FailingMonitorStore(DuckDBStore):
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        super()._insert(table, frame)
+        if table == "spc":
+            raise OSError("disk full")
+
+
+def _alert(message: str) -> pd.DataFrame:
+    return pd.DataFrame({"indicator_id": ["x"], "area_type": "icb", "area_code": "E1", "breakdown": "imd_quintile",
+                         "rule": "cant_see_gap", "severity": "medium", "message": message, "evidence": "{}"})  # fmt: skip
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
+def test_monitor_tables_are_swapped_whole_for_a_published_run(backend: str, tmp_path: Path) -> None:
+    location = (
+        str(tmp_path / "r.duckdb") if backend == "duckdb" else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    )
+    store = open_store(location)
+    try:
+        store.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _tables(1))
+        store.replace_monitor("run-1", {"alerts": _alert("first")})
+        store.replace_monitor("run-1", {"alerts": pd.concat([_alert("second"), _alert("third")])})
+        assert sorted(store.read("alerts", "run-1")["message"]) == ["second", "third"]
+        with pytest.raises(StoreError, match="run run-9 is not a published run"):
+            store.replace_monitor("run-9", {"alerts": _alert("x")})
+        with pytest.raises(StoreError, match="unknown monitor table"):
+            store.replace_monitor("run-1", {"indicator_values": _alert("x")})
+    finally:
+        if backend == "postgres":
+            store._execute(f'DROP SCHEMA "{location.split("#")[1]}" CASCADE')
+        store.close()
+
+
+def test_a_failed_monitor_write_keeps_the_previous_tables(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "r.duckdb"))
+    store.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _tables(1))
+    store.replace_monitor("run-1", {"alerts": _alert("kept")})
+    store.close()
+    failing = _FailingMonitorStore(tmp_path / "r.duckdb")
+    chart = pd.DataFrame({"indicator_id": ["x"], "series": "value", "value": 1.0})
+    with pytest.raises(StoreError, match="the previous ones are kept: disk full"):
+        failing.replace_monitor("run-1", {"alerts": _alert("lost"), "spc": chart})
+    failing.close()
+    store = open_store(str(tmp_path / "r.duckdb"))
+    try:
+        assert store.read("alerts", "run-1")["message"].tolist() == ["kept"]
+        assert store.read("spc", "run-1").empty
+    finally:
+        store.close()

@@ -75,10 +75,13 @@ def run(
 
     check_config_path(config)
     settings = load_config(config)
+    watching = with_monitor and settings.monitor.enabled
+    if watching:
+        _check_monitor_settings(settings)
     with _progress() as report:
         summary = run_pipeline(settings, store, backend, progress=report)
         guardrails = None
-        if with_monitor and settings.monitor.enabled:
+        if watching:
             guardrails = _monitor_run(settings, summary.store, summary.run_id, report)
     _console.print(
         f"published run {summary.run_id}: {summary.indicators} indicators, {summary.cells:,} cells "
@@ -86,6 +89,18 @@ def run(
     )
     if guardrails is not None:
         _print_monitor(guardrails)
+
+
+def _check_monitor_settings(settings: RunConfig) -> None:
+    from gapwatch.monitor import check_settings
+
+    monitor = settings.monitor
+    check_settings(
+        *(
+            None if path is None else settings.resolve(path)
+            for path in (monitor.rules, monitor.targets, monitor.costs)
+        )
+    )
 
 
 def _monitor_run(settings: RunConfig, location: str, run_id: str, report: Progress) -> MonitorSummary:
@@ -194,12 +209,14 @@ def demo(
     settings = load_config(config_path)
     with _progress() as report:
         summary = run_pipeline(settings, progress=report)
+        guardrails = _monitor_run(settings, summary.store, summary.run_id, report)
     _console.print(
         f"\n[bold]gapwatch demo[/]\n  data:    {data}\n  config:  {config_path}\n"
         f"  results: {summary.store} (run {summary.run_id}: {summary.indicators} indicators, "
         f"{summary.cells:,} cells, {summary.seconds:.1f} s)\n"
         f"  re-run:  gapwatch run {config_path}"
     )
+    _print_monitor(guardrails)
     if serve:
         _console.print("  dashboard: not built yet; the results store above is what it will read")
 

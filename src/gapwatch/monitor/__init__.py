@@ -40,6 +40,11 @@ class MonitorSummary:
     seconds: float = 0.0
 
 
+def check_settings(rules: Path | None = None, targets: Path | None = None, costs: Path | None = None) -> None:
+    """Read the three settings files, so that a mistake in one stops a run before it starts."""
+    load_rules(rules), load_targets(targets), load_costs(costs)
+
+
 def monitor(
     store: Store,
     run_id: str | None = None,
@@ -81,7 +86,9 @@ def monitor(
     report("targets")
     target_table = trajectories(points, goals)
     report("business case")
-    case_table = business_case(values, indicators, unit_costs, confidence)
+    areas = store.read("areas", chosen)
+    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
+    case_table = business_case(values, indicators, unit_costs, confidence, area_names=names)
     report("publish")
     store.replace_monitor(
         chosen,
@@ -97,4 +104,4 @@ def monitor(
     )
 
 
-__all__ = ["MonitorSummary", "monitor"]
+__all__ = ["MonitorSummary", "check_settings", "monitor"]
