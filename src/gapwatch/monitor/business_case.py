@@ -329,14 +329,15 @@ def business_case(
     periods = periods.loc[periods["period_start"] == periods["latest"]]
     period_end = periods.groupby(_KEY)["period_end"].max()
 
+    # One pass to split the cells by area: filtering the whole table for each area would
+    # make the loop quadratic (minutes on a national run).
+    indexed = cells[[*_KEY, "group", "numerator", "denominator", "suppressed"]].set_index("group")
+    by_area = dict(iter(indexed.groupby(_KEY, sort=False)))
+    nothing = indexed.iloc[:0]
     out: list[dict[str, Any]] = []
     for key in latest.itertuples(index=False):
         indicator_id, area_type, area_code = str(key.indicator_id), str(key.area_type), str(key.area_code)
-        group = cells.loc[
-            (cells["indicator_id"] == indicator_id)
-            & (cells["area_type"] == area_type)
-            & (cells["area_code"] == area_code)
-        ].set_index("group")
+        group = by_area.get((key.indicator_id, key.area_type, key.area_code), nothing)
         out += _area_rows(
             indicator=definitions[indicator_id],
             cost=costs.get(indicator_id),
