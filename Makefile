@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-output
 
-.PHONY: demo test lint bench install install-test clean
+.PHONY: demo test lint bench install install-test test-tools clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,17 @@ install-test: $(VENV)/.installed-test
 demo: install
 	$(VENV)/bin/gapwatch demo --out $(DEMO_DIR)
 
+# Browser and PDF tests drive Debian's chromium and read PDFs with poppler's pdftotext:
+# installed here when this is root on a Debian-like system; elsewhere those tests skip
+# and say why (under CI=true they fail instead).
+test-tools:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	else echo "note: chromium or pdftotext missing: browser and PDF tests will skip"; fi
+
 # CI runs more generated examples of the property tests than a developer's machine does.
-test: install-test
+test: install-test test-tools
 	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} $(PY) -m pytest
 
 lint: install-test

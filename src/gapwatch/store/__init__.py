@@ -254,18 +254,22 @@ def _arrow(table: str, frame: pd.DataFrame) -> pa.Table:
 class DuckDBStore(Store):
     kind = "duckdb"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
         import duckdb
 
         self.path = path
+        if read_only and not path.is_file():
+            raise StoreError(f"{path}: no results store there (run gapwatch run or gapwatch demo first)")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.connection = duckdb.connect(str(path))
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.connection = duckdb.connect(str(path), read_only=read_only)
         except Exception as error:
             raise StoreError(
                 f"{path}: cannot open the results store ({str(error).splitlines()[0]})"
             ) from None
-        self.create_schema()
+        if not read_only:
+            self.create_schema()
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
         self.connection.execute(sql, list(parameters))
@@ -342,14 +346,16 @@ class PostgresStore(Store):
         self.connection.close()
 
 
-def open_store(location: str) -> Store:
+def open_store(location: str, read_only: bool = False) -> Store:
     """Open (creating if needed) a store: a DuckDB file path or a ``postgresql://`` URL.
 
     A PostgreSQL URL may end in ``#schema`` to choose the schema (default ``gapwatch``).
+    ``read_only`` (for readers such as the dashboard) never creates anything; on DuckDB
+    it also lets the file be read while no writer holds it.
     """
     if location.startswith(("postgresql://", "postgres://")):
         return PostgresStore(location)
-    return DuckDBStore(Path(location).expanduser())
+    return DuckDBStore(Path(location).expanduser(), read_only=read_only)
 
 
 def run_record(**fields: Any) -> dict[str, Any]:

@@ -19,18 +19,40 @@ from gapwatch.errors import StoreError
 from gapwatch.store import Store
 
 #: Breakdowns shown by default on an indicator page, in order.
-PAGE_BREAKDOWNS = ["imd_quintile", "imd_decile", "core20", "ethnic_group", "age_band", "sex",
-                   "learning_disability", "autism", "serious_mental_illness"]  # fmt: skip
+PAGE_BREAKDOWNS = [
+    "imd_quintile",
+    "imd_decile",
+    "core20",
+    "ethnic_group",
+    "age_band",
+    "sex",
+    "learning_disability",
+    "autism",
+    "serious_mental_illness",
+]
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
-AREA_TYPE_NAMES = {"england": "England", "region": "Region", "icb": "Integrated care board",
-                   "sub_icb": "Sub-ICB location", "local_authority": "Local authority", "provider": "Provider"}  # fmt: skip
+AREA_TYPE_NAMES = {
+    "england": "England",
+    "region": "Region",
+    "icb": "Integrated care board",
+    "sub_icb": "Sub-ICB location",
+    "local_authority": "Local authority",
+    "provider": "Provider",
+}
 BREAKDOWN_NAMES = {
-    "overall": "Overall", "imd_quintile": "Deprivation quintile (IMD, 1 = most deprived)",
-    "imd_decile": "Deprivation decile (IMD, 1 = most deprived)", "core20": "Core20 (most deprived 20%) vs rest",
-    "ethnic_group": "Ethnic group", "ethnic_category": "Ethnic category (NHS)", "age_band": "Age band",
-    "sex": "Sex", "learning_disability": "Learning disability", "autism": "Autism",
-    "serious_mental_illness": "Serious mental illness", HEAT_BREAKDOWN: "Deprivation quintile × ethnic group",
-}  # fmt: skip
+    "overall": "Overall",
+    "imd_quintile": "Deprivation quintile (IMD, 1 = most deprived)",
+    "imd_decile": "Deprivation decile (IMD, 1 = most deprived)",
+    "core20": "Core20 (most deprived 20%) vs rest",
+    "ethnic_group": "Ethnic group",
+    "ethnic_category": "Ethnic category (NHS)",
+    "age_band": "Age band",
+    "sex": "Sex",
+    "learning_disability": "Learning disability",
+    "autism": "Autism",
+    "serious_mental_illness": "Serious mental illness",
+    HEAT_BREAKDOWN: "Deprivation quintile × ethnic group",
+}
 
 
 def breakdown_name(breakdown: str) -> str:
@@ -60,7 +82,9 @@ class Results:
             raise StoreError(f"run {chosen} is not a published run in this store")
         return cls(store, chosen)
 
-    def _select(self, table: str, where: str = "", parameters: tuple[Any, ...] = (), order: str = "") -> pd.DataFrame:
+    def _select(
+        self, table: str, where: str = "", parameters: tuple[Any, ...] = (), order: str = ""
+    ) -> pd.DataFrame:
         sql = f"SELECT * FROM {self.store.table(table)} WHERE run_id = ?"
         if where:
             sql += f" AND {where}"
@@ -85,7 +109,8 @@ class Results:
     def periods(self) -> pd.DataFrame:
         """Every indicator's periods, oldest first."""
         sql = (
-            f"SELECT DISTINCT indicator_id, period_start, period_end FROM {self.store.table('indicator_values')} "
+            "SELECT DISTINCT indicator_id, period_start, period_end "
+            f"FROM {self.store.table('indicator_values')} "
             "WHERE run_id = ? ORDER BY indicator_id, period_start"
         )
         frame = self.store.query(sql, (self.run_id,))
@@ -98,7 +123,9 @@ class Results:
         return None if found.empty else dict(found.iloc[0])
 
     def area_name(self, area_type: str, area_code: str) -> str | None:
-        found = self.areas.loc[(self.areas["area_type"] == area_type) & (self.areas["area_code"] == area_code)]
+        found = self.areas.loc[
+            (self.areas["area_type"] == area_type) & (self.areas["area_code"] == area_code)
+        ]
         return None if found.empty else str(found.iloc[0]["area_name"])
 
     def latest_period(self, indicator_id: str) -> Any:
@@ -110,12 +137,15 @@ class Results:
     def scorecard(self, area_type: str, area_code: str) -> pd.DataFrame:
         """One row per indicator: its latest overall value, England's, the gaps, trend and alerts."""
         values = self._select(
-            "indicator_values", "area_type = ? AND area_code = ? AND breakdown = 'overall'", (area_type, area_code)
+            "indicator_values",
+            "area_type = ? AND area_code = ? AND breakdown = 'overall'",
+            (area_type, area_code),
         )
         latest = values.sort_values("period_start").groupby("indicator_id").tail(1)
         measures = self._select(
             "inequality_measures",
-            "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND measure IN ('gap_absolute', 'sii')",
+            "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' "
+            "AND measure IN ('gap_absolute', 'sii')",
             (area_type, area_code),
         )
         frame = self.indicators[["indicator_id", "title", "domain", "unit", "polarity", "target"]].merge(
@@ -124,23 +154,36 @@ class Results:
             how="left",
         )
         for measure in ("gap_absolute", "sii"):
-            part = measures.loc[measures["measure"] == measure].sort_values("period_start").groupby("indicator_id").tail(1)
+            part = (
+                measures.loc[measures["measure"] == measure]
+                .sort_values("period_start")
+                .groupby("indicator_id")
+                .tail(1)
+            )
             part = part[["indicator_id", "period_start", "value", "lower", "upper"]].rename(
-                columns={"period_start": f"{measure}_period", "value": measure, "lower": f"{measure}_lower",
-                         "upper": f"{measure}_upper"}
-            )  # fmt: skip
+                columns={
+                    "period_start": f"{measure}_period",
+                    "value": measure,
+                    "lower": f"{measure}_lower",
+                    "upper": f"{measure}_upper",
+                }
+            )
             frame = frame.merge(part, on="indicator_id", how="left")
         trends = self._select(
-            "trends", "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND series = 'gap_absolute'",
+            "trends",
+            "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND series = 'gap_absolute'",
             (area_type, area_code),
-        )  # fmt: skip
+        )
         frame = frame.merge(
             trends[["indicator_id", "direction"]].rename(columns={"direction": "gap_direction"}),
             on="indicator_id",
             how="left",
         )
         charts = self._select(
-            "spc", "area_type = ? AND area_code = ? AND series = 'value'", (area_type, area_code), "period_start"
+            "spc",
+            "area_type = ? AND area_code = ? AND series = 'value'",
+            (area_type, area_code),
+            "period_start",
         )
         last = charts.groupby("indicator_id").tail(1)[["indicator_id", "variation", "assurance"]]
         frame = frame.merge(last, on="indicator_id", how="left")
@@ -164,54 +207,70 @@ class Results:
 
     def measures(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
         frame = self._select(
-            "inequality_measures", "indicator_id = ? AND area_type = ? AND area_code = ?",
-            (indicator_id, area_type, area_code), "breakdown, measure, period_start",
-        )  # fmt: skip
+            "inequality_measures",
+            "indicator_id = ? AND area_type = ? AND area_code = ?",
+            (indicator_id, area_type, area_code),
+            "breakdown, measure, period_start",
+        )
         return _dates(frame)
 
     def charts(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
         frame = self._select(
-            "spc", "indicator_id = ? AND area_type = ? AND area_code = ?", (indicator_id, area_type, area_code),
+            "spc",
+            "indicator_id = ? AND area_type = ? AND area_code = ?",
+            (indicator_id, area_type, area_code),
             "breakdown, series, period_start",
-        )  # fmt: skip
+        )
         return _dates(frame)
 
     def trends(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
         return self._select(
-            "trends", "indicator_id = ? AND area_type = ? AND area_code = ?", (indicator_id, area_type, area_code),
+            "trends",
+            "indicator_id = ? AND area_type = ? AND area_code = ?",
+            (indicator_id, area_type, area_code),
             "breakdown, series",
-        )  # fmt: skip
+        )
 
-    def compare(self, indicator_id: str, area_type: str, period_start: Any, breakdown: str = "overall") -> pd.DataFrame:
+    def compare(
+        self, indicator_id: str, area_type: str, period_start: Any, breakdown: str = "overall"
+    ) -> pd.DataFrame:
         """Every area of a type: its overall value and its quintile 1-5 gap in one period."""
         values = self._select(
-            "indicator_values", "indicator_id = ? AND area_type = ? AND period_start = ? AND breakdown = 'overall'",
+            "indicator_values",
+            "indicator_id = ? AND area_type = ? AND period_start = ? AND breakdown = 'overall'",
             (indicator_id, area_type, period_start),
-        )  # fmt: skip
+        )
         gaps = self._select(
             "inequality_measures",
             "indicator_id = ? AND area_type = ? AND period_start = ? AND breakdown = 'imd_quintile' "
             "AND measure = 'gap_absolute'",
             (indicator_id, area_type, period_start),
         )
-        frame = values[["area_code", "numerator", "denominator", "value", "lower", "upper", "comparison",
-                        "suppressed"]].merge(
+        frame = values[
+            ["area_code", "numerator", "denominator", "value", "lower", "upper", "comparison", "suppressed"]
+        ].merge(
             gaps[["area_code", "value", "lower", "upper"]].rename(
-                columns={"value": "gap", "lower": "gap_lower", "upper": "gap_upper"}),
-            on="area_code", how="left",
-        )  # fmt: skip
+                columns={"value": "gap", "lower": "gap_lower", "upper": "gap_upper"}
+            ),
+            on="area_code",
+            how="left",
+        )
         names = self.areas.loc[self.areas["area_type"] == area_type, ["area_code", "area_name"]]
         frame = frame.merge(names, on="area_code", how="left")
         frame["area_name"] = frame["area_name"].fillna(frame["area_code"])
         return frame.sort_values("gap", key=lambda gap: gap.abs(), ascending=False, na_position="last")
 
-    def alerts(self, area_type: str | None = None, area_code: str | None = None, rule: str | None = None) -> pd.DataFrame:
+    def alerts(
+        self, area_type: str | None = None, area_code: str | None = None, rule: str | None = None
+    ) -> pd.DataFrame:
         conditions, parameters = [], []
         for column, value in (("area_type", area_type), ("area_code", area_code), ("rule", rule)):
             if value is not None:
                 conditions.append(f"{column} = ?")
                 parameters.append(value)
-        return _dates(self._select("alerts", " AND ".join(conditions), tuple(parameters), "indicator_id, breakdown"))
+        return _dates(
+            self._select("alerts", " AND ".join(conditions), tuple(parameters), "indicator_id, breakdown")
+        )
 
     def targets(self, area_type: str | None = None, area_code: str | None = None) -> pd.DataFrame:
         where, parameters = _area_filter(area_type, area_code)
@@ -223,7 +282,9 @@ class Results:
 
     def completeness(self, area_type: str | None = None, area_code: str | None = None) -> pd.DataFrame:
         where, parameters = _area_filter(area_type, area_code)
-        return _dates(self._select("completeness", where, parameters, "source, period_start, area_type, area_code"))
+        return _dates(
+            self._select("completeness", where, parameters, "source, period_start, area_type, area_code")
+        )
 
     def linkage(self) -> pd.DataFrame:
         return self._select("linkage", order="source, lsoa_status")

@@ -21,11 +21,19 @@ import pandas as pd
 NHS_BLUE = "#005EB8"
 PALETTE = [NHS_BLUE, "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SUPPRESSED = "#BBBBBB"
-VARIATION_COLOURS = {"common_cause": "#7F7F7F", "special_cause_improving": NHS_BLUE,
-                     "special_cause_concerning": "#E69F00", "special_cause_high": "#7F7F7F",
-                     "special_cause_low": "#7F7F7F"}  # fmt: skip
-_CONFIG = {"font": "Arial, Helvetica, sans-serif", "view": {"stroke": None},
-           "axis": {"labelFontSize": 12, "titleFontSize": 12}, "title": {"fontSize": 14, "anchor": "start"}}  # fmt: skip
+VARIATION_COLOURS = {
+    "common_cause": "#7F7F7F",
+    "special_cause_improving": NHS_BLUE,
+    "special_cause_concerning": "#E69F00",
+    "special_cause_high": "#7F7F7F",
+    "special_cause_low": "#7F7F7F",
+}
+_CONFIG = {
+    "font": "Arial, Helvetica, sans-serif",
+    "view": {"stroke": None},
+    "axis": {"labelFontSize": 12, "titleFontSize": 12},
+    "title": {"fontSize": 14, "anchor": "start"},
+}
 
 
 def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -33,20 +41,29 @@ def _records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]
     part = frame[list(columns)].copy()
     for column in part.columns:
         if part[column].dtype == object:
-            part[column] = part[column].map(lambda value: value.isoformat() if hasattr(value, "isoformat") else value)
+            part[column] = part[column].map(
+                lambda value: value.isoformat() if hasattr(value, "isoformat") else value
+            )
     return json.loads(part.to_json(orient="records", date_format="iso"))
 
 
-def _spec(title: str, description: str, layers: dict[str, Any], width: int = 560, height: int = 260) -> dict[str, Any]:
+def _spec(
+    title: str, description: str, layers: dict[str, Any], width: int = 560, height: int = 260
+) -> dict[str, Any]:
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": title, "description": description, "width": width, "height": height,
-        "config": _CONFIG, **layers,
-    }  # fmt: skip
+        "title": title,
+        "description": description,
+        "width": width,
+        "height": height,
+        "config": _CONFIG,
+        **layers,
+    }
 
 
-def groups_chart(values: pd.DataFrame, unit: str, title: str, sii: float | None = None,
-                 overall: float | None = None) -> dict[str, Any]:  # fmt: skip
+def groups_chart(
+    values: pd.DataFrame, unit: str, title: str, sii: float | None = None, overall: float | None = None
+) -> dict[str, Any]:
     """Each group's value with its confidence limits; for deprivation, the SII line.
 
     The SII line is the weighted regression line of value on relative rank (Low & Low
@@ -59,12 +76,19 @@ def groups_chart(values: pd.DataFrame, unit: str, title: str, sii: float | None 
     order = frame["label"].tolist()
     x = {"field": "label", "type": "nominal", "sort": order, "title": None, "axis": {"labelAngle": 0}}
     layers: list[dict[str, Any]] = [
-        {"mark": {"type": "rule", "color": NHS_BLUE}, "encoding": {
-            "x": x, "y": {"field": "lower", "type": "quantitative", "title": unit},
-            "y2": {"field": "upper"}}},
-        {"mark": {"type": "point", "filled": True, "size": 80, "color": NHS_BLUE}, "encoding": {
-            "x": x, "y": {"field": "value", "type": "quantitative"}}},
-    ]  # fmt: skip
+        {
+            "mark": {"type": "rule", "color": NHS_BLUE},
+            "encoding": {
+                "x": x,
+                "y": {"field": "lower", "type": "quantitative", "title": unit},
+                "y2": {"field": "upper"},
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "size": 80, "color": NHS_BLUE},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+        },
+    ]
     description = f"{title}: " + "; ".join(
         f"{row['label']} {_fmt(row['value'])}" if not row["suppressed"] else f"{row['label']} suppressed"
         for row in data
@@ -75,9 +99,13 @@ def groups_chart(values: pd.DataFrame, unit: str, title: str, sii: float | None 
             shares = shares / shares.sum()
             rank = np.cumsum(shares) - shares / 2
             line = pd.DataFrame({"label": order, "fitted": overall + sii * (rank - 0.5)})
-            layers.append({"data": {"values": _records(line, ["label", "fitted"])},
-                           "mark": {"type": "line", "color": PALETTE[1], "strokeDash": [6, 3]},
-                           "encoding": {"x": x, "y": {"field": "fitted", "type": "quantitative"}}})  # fmt: skip
+            layers.append(
+                {
+                    "data": {"values": _records(line, ["label", "fitted"])},
+                    "mark": {"type": "line", "color": PALETTE[1], "strokeDash": [6, 3]},
+                    "encoding": {"x": x, "y": {"field": "fitted", "type": "quantitative"}},
+                }
+            )
             description += f". Dashed line: slope index of inequality {_fmt(sii)}."
     return _spec(title, description, {"data": {"values": data}, "layer": layers}, height=240)
 
@@ -88,16 +116,25 @@ def trend_chart(frame: pd.DataFrame, unit: str, title: str, colour_by: str | Non
     data = _records(frame, columns)
     colour = (
         {"color": {"field": colour_by, "type": "nominal", "scale": {"range": PALETTE}, "title": None}}
-        if colour_by else {}
-    )  # fmt: skip
+        if colour_by
+        else {}
+    )
     x = {"field": "period_start", "type": "temporal", "title": "Period starting"}
     layers = [
-        {"mark": {"type": "area", "opacity": 0.2}, "encoding": {
-            "x": x, "y": {"field": "lower", "type": "quantitative", "title": unit}, "y2": {"field": "upper"},
-            **colour}},
-        {"mark": {"type": "line", "point": True}, "encoding": {
-            "x": x, "y": {"field": "value", "type": "quantitative"}, **colour}},
-    ]  # fmt: skip
+        {
+            "mark": {"type": "area", "opacity": 0.2},
+            "encoding": {
+                "x": x,
+                "y": {"field": "lower", "type": "quantitative", "title": unit},
+                "y2": {"field": "upper"},
+                **colour,
+            },
+        },
+        {
+            "mark": {"type": "line", "point": True},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}, **colour},
+        },
+    ]
     if not colour_by:
         for layer in layers:
             layer["mark"]["color"] = NHS_BLUE
@@ -113,21 +150,37 @@ def xmr_chart(points: pd.DataFrame, title: str) -> dict[str, Any]:
     x = {"field": "period_start", "type": "temporal", "title": "Period starting"}
     colours = {"domain": list(VARIATION_COLOURS), "range": list(VARIATION_COLOURS.values())}
     layers = [
-        {"mark": {"type": "line", "color": "#4C6272", "strokeDash": [4, 4]},
-         "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}}},
-        {"mark": {"type": "line", "color": "#4C6272", "strokeDash": [4, 4]},
-         "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}}},
-        {"mark": {"type": "line", "color": "#231F20"}, "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"}}},
-        {"mark": {"type": "line", "color": "#7F7F7F"}, "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None}}},
-        {"mark": {"type": "point", "filled": True, "size": 70}, "encoding": {
-            "x": x, "y": {"field": "value", "type": "quantitative"},
-            "color": {"field": "variation", "type": "nominal", "scale": colours, "title": "Variation"},
-            "shape": {"field": "variation", "type": "nominal", "title": "Variation"}}},
-    ]  # fmt: skip
+        {
+            "mark": {"type": "line", "color": "#4C6272", "strokeDash": [4, 4]},
+            "encoding": {"x": x, "y": {"field": "upper", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "line", "color": "#4C6272", "strokeDash": [4, 4]},
+            "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "line", "color": "#231F20"},
+            "encoding": {"x": x, "y": {"field": "mean", "type": "quantitative"}},
+        },
+        {
+            "mark": {"type": "line", "color": "#7F7F7F"},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None}},
+        },
+        {
+            "mark": {"type": "point", "filled": True, "size": 70},
+            "encoding": {
+                "x": x,
+                "y": {"field": "value", "type": "quantitative"},
+                "color": {"field": "variation", "type": "nominal", "scale": colours, "title": "Variation"},
+                "shape": {"field": "variation", "type": "nominal", "title": "Variation"},
+            },
+        },
+    ]
     special = frame.loc[frame["special_cause"].astype(bool)]
     description = (
         f"{title}: mean {_fmt(frame['mean'].iloc[-1])}, process limits {_fmt(frame['lower'].iloc[-1])} to "
-        f"{_fmt(frame['upper'].iloc[-1])}; {len(special)} of {len(frame)} points show special-cause variation."
+        f"{_fmt(frame['upper'].iloc[-1])}; {len(special)} of {len(frame)} points show special-cause "
+        "variation."
     )
     return _spec(title, description, {"data": {"values": data}, "layer": layers}, height=220)
 
@@ -137,18 +190,33 @@ def heat_chart(values: pd.DataFrame, unit: str, title: str) -> dict[str, Any]:
     frame = values.copy()
     parts = frame["group"].astype(str).str.split(":", n=1, expand=True)
     frame["row"], frame["column"] = parts[0], parts[1]
-    frame["text"] = np.where(frame["suppressed"].astype(bool), "suppressed",
-                             frame["value"].map(lambda value: "" if pd.isna(value) else _fmt(value)))  # fmt: skip
+    frame["text"] = np.where(
+        frame["suppressed"].astype(bool),
+        "suppressed",
+        frame["value"].map(lambda value: "" if pd.isna(value) else _fmt(value)),
+    )
     data = _records(frame, ["row", "column", "value", "text", "suppressed"])
-    encoding = {"x": {"field": "column", "type": "nominal", "title": None, "axis": {"labelAngle": 0}},
-                "y": {"field": "row", "type": "nominal", "title": "IMD quintile"}}  # fmt: skip
+    encoding = {
+        "x": {"field": "column", "type": "nominal", "title": None, "axis": {"labelAngle": 0}},
+        "y": {"field": "row", "type": "nominal", "title": "IMD quintile"},
+    }
     layers = [
         {"mark": {"type": "rect", "color": SUPPRESSED}, "encoding": encoding},
-        {"transform": [{"filter": "datum.value != null"}], "mark": "rect", "encoding": {
-            **encoding, "color": {"field": "value", "type": "quantitative", "title": unit,
-                                  "scale": {"scheme": "blues"}}}},
+        {
+            "transform": [{"filter": "datum.value != null"}],
+            "mark": "rect",
+            "encoding": {
+                **encoding,
+                "color": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": unit,
+                    "scale": {"scheme": "blues"},
+                },
+            },
+        },
         {"mark": {"type": "text", "fontSize": 11}, "encoding": {**encoding, "text": {"field": "text"}}},
-    ]  # fmt: skip
+    ]
     hidden = int(frame["suppressed"].astype(bool).sum())
     description = f"{title}: {len(frame)} cells, {hidden} suppressed to protect confidentiality."
     return _spec(title, description, {"data": {"values": data}, "layer": layers}, width=520, height=200)
@@ -159,20 +227,33 @@ def ranking_chart(frame: pd.DataFrame, unit: str, title: str) -> dict[str, Any]:
     data = _records(frame.dropna(subset=["gap"]), ["area_name", "gap", "gap_lower", "gap_upper"])
     y = {"field": "area_name", "type": "nominal", "sort": None, "title": None}
     layers = [
-        {"mark": {"type": "rule", "color": NHS_BLUE}, "encoding": {
-            "y": y, "x": {"field": "gap_lower", "type": "quantitative", "title": f"Quintile 1 minus 5 ({unit})"},
-            "x2": {"field": "gap_upper"}}},
-        {"mark": {"type": "point", "filled": True, "color": NHS_BLUE}, "encoding": {
-            "y": y, "x": {"field": "gap", "type": "quantitative"}}},
-        {"data": {"values": [{"zero": 0}]}, "mark": {"type": "rule", "color": "#231F20"},
-         "encoding": {"x": {"field": "zero", "type": "quantitative"}}},
-    ]  # fmt: skip
+        {
+            "mark": {"type": "rule", "color": NHS_BLUE},
+            "encoding": {
+                "y": y,
+                "x": {"field": "gap_lower", "type": "quantitative", "title": f"Quintile 1 minus 5 ({unit})"},
+                "x2": {"field": "gap_upper"},
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "color": NHS_BLUE},
+            "encoding": {"y": y, "x": {"field": "gap", "type": "quantitative"}},
+        },
+        {
+            "data": {"values": [{"zero": 0}]},
+            "mark": {"type": "rule", "color": "#231F20"},
+            "encoding": {"x": {"field": "zero", "type": "quantitative"}},
+        },
+    ]
     description = f"{title}: " + "; ".join(f"{row['area_name']} {_fmt(row['gap'])}" for row in data[:20])
-    return _spec(title, description, {"data": {"values": data}, "layer": layers}, height=max(120, 14 * len(data)))
+    return _spec(
+        title, description, {"data": {"values": data}, "layer": layers}, height=max(120, 14 * len(data))
+    )
 
 
-def map_chart(boundaries: dict[str, Any], frame: pd.DataFrame, code_property: str, unit: str,
-              title: str) -> dict[str, Any]:  # fmt: skip
+def map_chart(
+    boundaries: dict[str, Any], frame: pd.DataFrame, code_property: str, unit: str, title: str
+) -> dict[str, Any]:
     """Choropleth of each area's gap; areas without a published gap are grey."""
     data = _records(frame.dropna(subset=["gap"]), ["area_code", "area_name", "gap"])
     spec = {
@@ -180,24 +261,47 @@ def map_chart(boundaries: dict[str, Any], frame: pd.DataFrame, code_property: st
         "projection": {"type": "mercator"},
         "layer": [
             {"mark": {"type": "geoshape", "fill": SUPPRESSED, "stroke": "white", "strokeWidth": 0.5}},
-            {"transform": [{"lookup": f"properties.{code_property}",
-                            "from": {"data": {"values": data}, "key": "area_code", "fields": ["gap", "area_name"]}},
-                           {"filter": "datum.gap != null"}],
-             "mark": {"type": "geoshape", "stroke": "white", "strokeWidth": 0.5},
-             "encoding": {"color": {"field": "gap", "type": "quantitative", "title": unit,
-                                    "scale": {"scheme": "blueorange", "domainMid": 0}}}},
+            {
+                "transform": [
+                    {
+                        "lookup": f"properties.{code_property}",
+                        "from": {
+                            "data": {"values": data},
+                            "key": "area_code",
+                            "fields": ["gap", "area_name"],
+                        },
+                    },
+                    {"filter": "datum.gap != null"},
+                ],
+                "mark": {"type": "geoshape", "stroke": "white", "strokeWidth": 0.5},
+                "encoding": {
+                    "color": {
+                        "field": "gap",
+                        "type": "quantitative",
+                        "title": unit,
+                        "scale": {"scheme": "blueorange", "domainMid": 0},
+                    }
+                },
+            },
         ],
-    }  # fmt: skip
-    description = f"{title}: map of {len(data)} areas shaded by the quintile 1 minus 5 gap; the table lists them."
+    }
+    description = (
+        f"{title}: map of {len(data)} areas shaded by the quintile 1 minus 5 gap; the table lists them."
+    )
     return _spec(title, description, spec, width=420, height=480)
 
 
 def sparkline(frame: pd.DataFrame, title: str) -> dict[str, Any]:
     """A tiny line of a series (the gap over periods) for a scorecard row."""
     data = _records(frame, ["period_start", "value"])
-    spec = {"data": {"values": data}, "mark": {"type": "line", "color": NHS_BLUE, "point": {"size": 12}},
-            "encoding": {"x": {"field": "period_start", "type": "temporal", "axis": None},
-                         "y": {"field": "value", "type": "quantitative", "axis": None, "scale": {"zero": False}}}}  # fmt: skip
+    spec = {
+        "data": {"values": data},
+        "mark": {"type": "line", "color": NHS_BLUE, "point": {"size": 12}},
+        "encoding": {
+            "x": {"field": "period_start", "type": "temporal", "axis": None},
+            "y": {"field": "value", "type": "quantitative", "axis": None, "scale": {"zero": False}},
+        },
+    }
     description = f"{title}: " + ", ".join(_fmt(row["value"]) for row in data)
     result = _spec(title, description, spec, width=110, height=28)
     result.pop("title")

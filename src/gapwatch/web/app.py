@@ -1,0 +1,588 @@
+"""The dashboard: server-rendered pages and a JSON API over one results store.
+
+Read-only by construction: each request opens the store read-only, reads one published
+run through :mod:`gapwatch.views` and renders; nothing computes a statistic and nothing
+can write. Charts are SVG rendered on the server, so pages carry no script at all and
+the Content-Security-Policy forbids every script. The whole state of a page is in its
+URL (area, breakdown, period), so a link can be shared.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.exceptions import HTTPException
+
+from gapwatch import __version__, refdata
+from gapwatch.errors import GapwatchError
+from gapwatch.store import open_store
+from gapwatch.views import AREA_TYPE_NAMES, HEAT_BREAKDOWN, PAGE_BREAKDOWNS, Results, breakdown_name
+from gapwatch.views import charts as chart
+
+HERE = Path(__file__).parent
+ENGLAND = "england:E92000001"
+AREA_PATTERN = r"^(england|region|icb|sub_icb|local_authority|provider):[A-Za-z0-9]{1,12}$"
+ID_PATTERN = r"^[a-z0-9_]{1,64}$"
+BREAKDOWN_PATTERN = r"^[a-z_]{1,40}(:[a-z_]{1,40})?$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+COMPARE_TYPES = ["icb", "region", "sub_icb", "local_authority", "provider"]
+RULE_NAMES = {
+    "average_improving_gap_widening": "Average improving, gap widening",
+    "most_deprived_falling_behind": "Most deprived falling behind",
+    "below_standard": "Below standard",
+    "cant_see_gap": "Can't see the gap",
+    "special_cause": "Special cause",
+}
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class NotFoundError(Exception):
+    """A page or record the URL names does not exist in this run."""
+
+
+class _Metadata:
+    """Per-run tables every page needs; a published run never changes, so they are kept."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, dict[str, Any]] = {}
+
+    def fill(self, results: Results) -> Results:
+        with self._lock:
+            cached = self._runs.get(results.run_id)
+            if cached is None:
+                cached = {name: getattr(results, name) for name in ("run", "indicators", "areas", "periods")}
+                self._runs[results.run_id] = cached
+        results.__dict__.update(cached)
+        return results
+
+
+def _number(value: Any) -> str:
+    """A value for a table: one decimal from 1 upwards, three significant figures below."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    number = float(value)
+    if number == 0:
+        return "0"
+    return f"{number:,.1f}" if abs(number) >= 1 else f"{number:.3g}"
+
+
+def _count(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    return f"{float(value):,.0f}"
+
+
+def _limits(lower: Any, upper: Any) -> str:
+    if any(value is None or (isinstance(value, float) and math.isnan(value)) for value in (lower, upper)):
+        return ""
+    return f"{_number(lower)} to {_number(upper)}"
+
+
+def _words(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return str(value).replace("_", " ")
+
+
+def _svg(spec: dict[str, Any]) -> Markup:
+    # The SVG comes from vl-convert rendering our own spec (whose text fields are data
+    # values): it is markup, not user input, but its label was escaped in charts.svg.
+    return Markup(chart.svg(spec))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    clean = frame.astype(object).where(frame.notna(), None)
+    rows: list[dict[str, Any]] = [
+        {str(key): value for key, value in row.items()} for row in clean.to_dict("records")
+    ]
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, dt.date | dt.datetime | pd.Timestamp):
+                row[key] = value.isoformat()[:10] if isinstance(value, dt.date) else str(value)
+            elif isinstance(value, float) and math.isnan(value):
+                row[key] = None
+    return rows
+
+
+def create_app(location: str) -> FastAPI:
+    """The dashboard for the results store at ``location`` (a DuckDB file or a PostgreSQL URL)."""
+    app = FastAPI(
+        title="gapwatch API",
+        version=__version__,
+        description="Published, disclosure-controlled health-inequality results: the same data as the pages.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    environment = templates.env
+    environment.filters.update(
+        number=_number, count=_count, limits=_limits, words=_words, breakdown=breakdown_name
+    )
+    environment.globals.update(area_type_names=AREA_TYPE_NAMES, rule_names=RULE_NAMES, version=__version__)
+    metadata = _Metadata()
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+
+    @contextmanager
+    def results(run: str | None = None) -> Iterator[Results]:
+        store = open_store(location, read_only=True)
+        try:
+            yield metadata.fill(Results.latest(store, run))
+        finally:
+            store.close()
+
+    def parse_area(found: Results, area: str) -> tuple[str, str, str]:
+        area_type, area_code = area.split(":", 1)
+        name = found.area_name(area_type, area_code)
+        if name is None:
+            raise NotFoundError(f"area {area} is not in this run")
+        return area_type, area_code, name
+
+    def page(request: Request, template: str, found: Results, **context: Any) -> HTMLResponse:
+        areas = found.areas.loc[found.areas["area_code"] != "unknown"]
+        # Providers can number thousands: a list that long helps nobody, so the menu holds
+        # only the provider being shown (the compare page lists them all).
+        current = str(context.get("area") or "")
+        areas = areas.loc[
+            (areas["area_type"] != "provider") | (areas["area_type"] + ":" + areas["area_code"] == current)
+        ]
+        grouped = {
+            area_type: areas.loc[areas["area_type"] == area_type, ["area_code", "area_name"]].values.tolist()
+            for area_type in AREA_TYPE_NAMES
+            if (areas["area_type"] == area_type).any()
+        }
+        return templates.TemplateResponse(
+            request,
+            template,
+            {"run": found.run, "areas_by_type": grouped, "indicators": found.indicators, **context},
+        )
+
+    def indicator_or_404(found: Results, indicator_id: str) -> dict[str, Any]:
+        indicator = found.indicator(indicator_id)
+        if indicator is None:
+            raise NotFoundError(f"indicator {indicator_id} is not in this run")
+        return indicator
+
+    def period_or_latest(found: Results, indicator_id: str, period: str | None) -> dt.date:
+        periods = found.periods.loc[found.periods["indicator_id"] == indicator_id, "period_start"].tolist()
+        if not periods:
+            raise NotFoundError(f"indicator {indicator_id} has no periods in this run")
+        if period is None:
+            return max(periods)
+        chosen = dt.date.fromisoformat(period)
+        if chosen not in periods:
+            raise NotFoundError(f"period {period} is not one of {indicator_id}'s periods")
+        return chosen
+
+    # --- pages ---------------------------------------------------------------------------
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/overview", status_code=307)
+
+    @app.get("/overview", response_class=HTMLResponse, include_in_schema=False)
+    def overview(
+        request: Request, area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND
+    ) -> HTMLResponse:
+        with results() as found:
+            area_type, area_code, name = parse_area(found, area)
+            card = found.scorecard(area_type, area_code)
+            gaps = found._select(
+                "inequality_measures",
+                "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND measure = 'gap_absolute'",
+                (area_type, area_code),
+                "indicator_id, period_start",
+            )
+            sparks = {
+                indicator_id: _svg(
+                    chart.sparkline(part.dropna(subset=["value"]), f"Quintile 1-5 gap, {indicator_id}")
+                )
+                for indicator_id, part in gaps.groupby("indicator_id")
+                if part["value"].notna().sum() >= 2
+            }
+            alerts = found.alerts(area_type, area_code)
+            return page(
+                request,
+                "overview.html",
+                found,
+                area=area,
+                area_name=name,
+                area_type=area_type,
+                card=_records(card),
+                sparks=sparks,
+                alerts=_records(alerts.head(50)),
+                alert_total=len(alerts),
+            )
+
+    def indicator_context(
+        found: Results, indicator_id: str, area: str, breakdown: str, period: str | None
+    ) -> dict[str, Any]:
+        indicator = indicator_or_404(found, indicator_id)
+        area_type, area_code, name = parse_area(found, area)
+        if breakdown not in [*PAGE_BREAKDOWNS, HEAT_BREAKDOWN, "overall", "ethnic_category"]:
+            raise NotFoundError(f"breakdown {breakdown} is not shown on this page")
+        chosen = period_or_latest(found, indicator_id, period)
+        values = found.values(indicator_id, area_type, area_code, breakdown, chosen)
+        return {
+            "indicator": indicator,
+            "area": area,
+            "area_type": area_type,
+            "area_code": area_code,
+            "area_name": name,
+            "breakdown": breakdown,
+            "period": chosen,
+            "values": values,
+        }
+
+    @app.get("/indicator/{indicator_id}", response_class=HTMLResponse, include_in_schema=False)
+    def indicator_page(
+        request: Request,
+        indicator_id: Annotated[str, PathParam(pattern=ID_PATTERN)],
+        area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND,
+        breakdown: Annotated[str, Query(pattern=BREAKDOWN_PATTERN)] = "imd_quintile",
+        period: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+    ) -> HTMLResponse:
+        with results() as found:
+            context = indicator_context(found, indicator_id, area, breakdown, period)
+            indicator, values = context["indicator"], context["values"]
+            area_type, area_code = context["area_type"], context["area_code"]
+            unit = str(indicator["unit"] or "")
+            measures = found.measures(indicator_id, area_type, area_code)
+            overall = found.values(indicator_id, area_type, area_code, "overall")
+            england = found.values(indicator_id, "england", "E92000001", "overall", context["period"])
+            current = measures.loc[measures["period_start"] == context["period"]]
+            sii_row = current.loc[(current["breakdown"] == breakdown) & (current["measure"] == "sii")]
+            overall_now = overall.loc[overall["period_start"] == context["period"], "value"]
+            charts_html: dict[str, Markup] = {}
+            if not values.empty:
+                sii = float(sii_row["value"].iloc[0]) if not sii_row.empty else None
+                charts_html["groups"] = _svg(
+                    chart.groups_chart(
+                        values,
+                        unit,
+                        f"{indicator['title']}: {breakdown_name(breakdown)}",
+                        sii if breakdown in ("imd_quintile", "imd_decile") else None,
+                        float(overall_now.iloc[0]) if not overall_now.empty else None,
+                    )
+                )
+            shown = overall.dropna(subset=["value"])
+            if len(shown) >= 2:
+                charts_html["trend"] = _svg(
+                    chart.trend_chart(shown, unit, f"{indicator['title']}: overall value")
+                )
+            gap_series = measures.loc[
+                (measures["breakdown"] == "imd_quintile") & measures["measure"].isin(["gap_absolute", "sii"])
+            ].dropna(subset=["value"])
+            if gap_series["period_start"].nunique() >= 2:
+                charts_html["gap_trend"] = _svg(
+                    chart.trend_chart(
+                        gap_series.assign(
+                            measure=gap_series["measure"].map(
+                                {"gap_absolute": "Quintile 1 minus 5", "sii": "Slope index of inequality"}
+                            )
+                        ),
+                        unit,
+                        "The gap over time",
+                        colour_by="measure",
+                    )
+                )
+            spc = found.charts(indicator_id, area_type, area_code)
+            for series, key, title in (
+                ("value", "xmr_value", "XmR chart of the overall value"),
+                ("gap_absolute", "xmr_gap", "XmR chart of the quintile 1-5 gap"),
+            ):
+                part = spc.loc[spc["series"] == series]
+                if len(part) >= 2 and part["mean"].notna().any():
+                    charts_html[key] = _svg(chart.xmr_chart(part, title))
+            heat = found.values(indicator_id, area_type, area_code, HEAT_BREAKDOWN, context["period"])
+            if not heat.empty:
+                charts_html["heat"] = _svg(
+                    chart.heat_chart(heat, unit, "Deprivation quintile × ethnic group")
+                )
+            periods = found.periods.loc[
+                found.periods["indicator_id"] == indicator_id, "period_start"
+            ].tolist()
+            return page(
+                request,
+                "indicator.html",
+                found,
+                **context,
+                rows=_records(values),
+                charts=charts_html,
+                measures=_records(current),
+                england=_records(england),
+                periods=periods,
+                breakdowns=[*PAGE_BREAKDOWNS, HEAT_BREAKDOWN],
+                spc=_records(spc),
+                alerts=_records(found.alerts(area_type, area_code).query("indicator_id == @indicator_id")),
+                trends=_records(found.trends(indicator_id, area_type, area_code)),
+                heat_rows=_records(heat),
+            )
+
+    @app.get("/indicator/{indicator_id}/data.csv", include_in_schema=False)
+    def indicator_csv(
+        indicator_id: Annotated[str, PathParam(pattern=ID_PATTERN)],
+        area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND,
+        breakdown: Annotated[str, Query(pattern=BREAKDOWN_PATTERN)] = "imd_quintile",
+        period: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+    ) -> Response:
+        with results() as found:
+            context = indicator_context(found, indicator_id, area, breakdown, period)
+        buffer = io.StringIO()
+        context["values"].drop(columns=["run_id"], errors="ignore").to_csv(buffer, index=False)
+        filename = re.sub(
+            r"[^A-Za-z0-9_.-]", "_", f"{indicator_id}_{area}_{breakdown}_{context['period']}.csv"
+        )
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @app.get("/compare/{indicator_id}", response_class=HTMLResponse, include_in_schema=False)
+    def compare(
+        request: Request,
+        indicator_id: Annotated[str, PathParam(pattern=ID_PATTERN)],
+        area_type: Annotated[str, Query(pattern=r"^(icb|region|sub_icb|local_authority|provider)$")] = "icb",
+        period: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+    ) -> HTMLResponse:
+        with results() as found:
+            indicator = indicator_or_404(found, indicator_id)
+            chosen = period_or_latest(found, indicator_id, period)
+            frame = found.compare(indicator_id, area_type, chosen)
+            unit = str(indicator["unit"] or "")
+            charts_html: dict[str, Markup] = {}
+            if frame["gap"].notna().any():
+                charts_html["ranking"] = _svg(chart.ranking_chart(frame, unit, "Quintile 1-5 gap by area"))
+                boundaries = {
+                    "icb": (refdata.icb_boundaries, "icb22_code"),
+                    "local_authority": (refdata.ltla_boundaries, "ltla24_code"),
+                }.get(area_type)
+                if boundaries is not None:
+                    shapes = boundaries[0]()
+                    code = _code_property(shapes, boundaries[1])
+                    charts_html["map"] = _svg(chart.map_chart(shapes, frame, code, unit, "Map of the gap"))
+            periods = found.periods.loc[
+                found.periods["indicator_id"] == indicator_id, "period_start"
+            ].tolist()
+            return page(
+                request,
+                "compare.html",
+                found,
+                indicator=indicator,
+                area_type=area_type,
+                period=chosen,
+                rows=_records(frame),
+                charts=charts_html,
+                periods=periods,
+                compare_types=COMPARE_TYPES,
+            )
+
+    def listing(request: Request, template: str, area: str | None, method: str, **extra: Any) -> HTMLResponse:
+        with results() as found:
+            area_type = area_code = name = None
+            if area:
+                area_type, area_code, name = parse_area(found, area)
+            frame = getattr(found, method)(area_type, area_code)
+            return page(
+                request,
+                template,
+                found,
+                area=area or "",
+                area_name=name,
+                rows=_records(frame.head(2000)),
+                total=len(frame),
+                **extra,
+            )
+
+    @app.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+    def alerts_page(
+        request: Request, area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None
+    ) -> HTMLResponse:
+        return listing(request, "alerts.html", area, "alerts")
+
+    @app.get("/targets", response_class=HTMLResponse, include_in_schema=False)
+    def targets_page(
+        request: Request, area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None
+    ) -> HTMLResponse:
+        return listing(request, "targets.html", area, "targets")
+
+    @app.get("/business-case", response_class=HTMLResponse, include_in_schema=False)
+    def business_page(
+        request: Request, area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND
+    ) -> HTMLResponse:
+        return listing(request, "business_case.html", area, "business_case")
+
+    @app.get("/quality", response_class=HTMLResponse, include_in_schema=False)
+    def quality_page(
+        request: Request, area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND
+    ) -> HTMLResponse:
+        with results() as found:
+            area_type, area_code, name = parse_area(found, area)
+            completeness = found.completeness(area_type, area_code)
+            unseen = found.alerts(area_type, area_code, "cant_see_gap")
+            return page(
+                request,
+                "quality.html",
+                found,
+                area=area,
+                area_name=name,
+                rows=_records(completeness),
+                unseen=_records(unseen),
+                linkage=_records(found.linkage()),
+            )
+
+    @app.get("/methods", response_class=HTMLResponse, include_in_schema=False)
+    def methods_page(request: Request) -> HTMLResponse:
+        with results() as found:
+            return page(request, "methods.html", found)
+
+    # --- JSON API ------------------------------------------------------------------------
+
+    @app.get("/api/runs", tags=["runs"], summary="Published runs, newest first")
+    def api_runs() -> list[dict[str, Any]]:
+        store = open_store(location, read_only=True)
+        try:
+            runs = store.runs().drop(columns=["config"], errors="ignore")
+        finally:
+            store.close()
+        return _records(runs)
+
+    @app.get("/api/indicators", tags=["catalogue"], summary="The run's indicators")
+    def api_indicators() -> list[dict[str, Any]]:
+        with results() as found:
+            return _records(found.indicators.drop(columns=["run_id"]))
+
+    @app.get("/api/areas", tags=["catalogue"], summary="The run's areas")
+    def api_areas() -> list[dict[str, Any]]:
+        with results() as found:
+            return _records(found.areas.drop(columns=["run_id"]))
+
+    @app.get("/api/overview", tags=["pages"], summary="The equity scorecard of one area")
+    def api_overview(area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND) -> list[dict[str, Any]]:
+        with results() as found:
+            area_type, area_code, _ = parse_area(found, area)
+            return _records(found.scorecard(area_type, area_code))
+
+    @app.get(
+        "/api/values", tags=["pages"], summary="An indicator's values by group (the indicator page's table)"
+    )
+    def api_values(
+        indicator: Annotated[str, Query(pattern=ID_PATTERN)],
+        area: Annotated[str, Query(pattern=AREA_PATTERN)] = ENGLAND,
+        breakdown: Annotated[str, Query(pattern=BREAKDOWN_PATTERN)] = "imd_quintile",
+        period: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
+    ) -> list[dict[str, Any]]:
+        with results() as found:
+            context = indicator_context(found, indicator, area, breakdown, period)
+            return _records(context["values"].drop(columns=["run_id"]))
+
+    @app.get("/api/alerts", tags=["monitor"], summary="Guardrail alerts")
+    def api_alerts(area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None) -> list[dict[str, Any]]:
+        return api_listing(area, "alerts")
+
+    @app.get("/api/targets", tags=["monitor"], summary="Gap-reduction targets and where each area stands")
+    def api_targets(area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None) -> list[dict[str, Any]]:
+        return api_listing(area, "targets")
+
+    @app.get("/api/business-case", tags=["monitor"], summary="Excess events and their cost")
+    def api_business(area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None) -> list[dict[str, Any]]:
+        return api_listing(area, "business_case")
+
+    @app.get("/api/completeness", tags=["quality"], summary="Completeness of the fields gaps depend on")
+    def api_completeness(
+        area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None,
+    ) -> list[dict[str, Any]]:
+        return api_listing(area, "completeness")
+
+    def api_listing(area: str | None, method: str) -> list[dict[str, Any]]:
+        with results() as found:
+            area_type = area_code = None
+            if area:
+                area_type, area_code, _ = parse_area(found, area)
+            return _records(getattr(found, method)(area_type, area_code).drop(columns=["run_id"]))
+
+    # --- safety: headers, errors ---------------------------------------------------------
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        response.headers.setdefault(
+            "Cache-Control", "no-store" if request.url.path.startswith("/api") else "no-cache"
+        )
+        return response
+
+    def error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api"):
+            return JSONResponse({"detail": message}, status_code=status)
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": message}, status_code=status
+        )
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, problem: NotFoundError) -> Response:
+        return error(request, 404, str(problem))
+
+    @app.exception_handler(GapwatchError)
+    async def gapwatch_error(request: Request, problem: GapwatchError) -> Response:
+        return error(request, 503, problem.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, problem: RequestValidationError) -> Response:
+        fields = ", ".join(str(item["loc"][-1]) for item in problem.errors()) or "request"
+        return error(request, 422, f"not a valid value for: {fields}")
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, problem: HTTPException) -> Response:
+        return error(
+            request,
+            problem.status_code,
+            "page not found" if problem.status_code == 404 else str(problem.detail),
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, problem: Exception) -> Response:
+        # Internals (paths, SQL, tracebacks) stay in the server log, never in the page.
+        return error(request, 500, "something went wrong on our side; the error has been logged")
+
+    return app
+
+
+def _code_property(shapes: dict[str, Any], preferred: str) -> str:
+    properties = shapes["features"][0]["properties"] if shapes.get("features") else {}
+    if preferred in properties:
+        return preferred
+    for name in properties:
+        if name.upper().endswith("CD"):
+            return str(name)
+    return preferred

@@ -1,0 +1,157 @@
+"""The dashboard over a real store: every page, the API, validation, headers and confidentiality."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from gapwatch.store import open_store
+from gapwatch.web.app import create_app
+
+ICB = "icb:E54000057"
+PAGES = [
+    "/overview",
+    f"/overview?area={ICB}",
+    f"/indicator/cervical_screening_25_49?area={ICB}",
+    f"/indicator/mmr1_age_2?area={ICB}&breakdown=ethnic_group",
+    f"/indicator/cervical_screening_25_49?area={ICB}&breakdown=sex",
+    "/compare/cervical_screening_25_49",
+    "/compare/cervical_screening_25_49?area_type=local_authority",
+    "/alerts",
+    f"/alerts?area={ICB}",
+    "/targets",
+    f"/business-case?area={ICB}",
+    f"/quality?area={ICB}",
+    "/methods",
+]
+
+
+@pytest.fixture(scope="module")
+def client(store_path: str) -> TestClient:
+    return TestClient(create_app(store_path), raise_server_exceptions=False)
+
+
+def _read(store_path: str, table: str) -> pd.DataFrame:
+    store = open_store(store_path, read_only=True)
+    try:
+        return store.read(table)
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_renders_charts_or_tables_without_any_script(client: TestClient, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 200, response.text[:500]
+    page = response.text
+    assert "<script" not in page.lower()
+    assert re.search(r"<main id=\"main\"", page)
+    assert "<table" in page or "<dl" in page
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_the_indicator_page_shows_the_store_values_and_charts(client: TestClient, store_path: str) -> None:
+    values = _read(store_path, "indicator_values")
+    quintiles = values.loc[
+        (values["indicator_id"] == "cervical_screening_25_49")
+        & (values["area_code"] == "E54000057")
+        & (values["breakdown"] == "imd_quintile")
+    ]
+    latest = quintiles.loc[quintiles["period_start"] == quintiles["period_start"].max()]
+    page = client.get(f"/indicator/cervical_screening_25_49?area={ICB}").text
+    assert page.count("<svg") >= 3
+    assert 'role="img"' in page
+    for row in latest.itertuples():
+        if row.suppressed:
+            continue
+        assert f"{row.value:,.1f}" in page, row.group
+        assert f"{row.denominator:,.0f}" in page
+
+
+def test_suppressed_cells_are_never_shown_in_pages_api_or_csv(client: TestClient, store_path: str) -> None:
+    values = _read(store_path, "indicator_values")
+    hidden = values.loc[
+        values["suppressed"] & (values["area_code"] == "E54000057") & (values["breakdown"] == "ethnic_group")
+    ]
+    assert not hidden.empty, "the synthetic run has suppressed ethnic-group cells in the ICB"
+    row = hidden.iloc[0]
+    query = f"area={ICB}&breakdown=ethnic_group&period={pd.Timestamp(row.period_start).date()}"
+    api = client.get(f"/api/values?indicator={row.indicator_id}&{query}").json()
+    shown = next(item for item in api if item["group"] == row.group)
+    assert shown["suppressed"] is True
+    assert shown["numerator"] is None
+    assert shown["value"] is None
+    page = client.get(f"/indicator/{row.indicator_id}?{query}").text
+    assert "suppressed" in page
+    download = client.get(f"/indicator/{row.indicator_id}/data.csv?{query}")
+    assert download.headers["content-type"].startswith("text/csv")
+    rows = {item["group"]: item for item in csv.DictReader(io.StringIO(download.text))}
+    assert rows[row.group]["numerator"] == ""
+    assert rows[row.group]["suppressed"] == "True"
+
+
+def test_the_api_serves_the_same_numbers_as_the_store(client: TestClient, store_path: str) -> None:
+    values = _read(store_path, "indicator_values")
+    england = values.loc[
+        (values["indicator_id"] == "mmr1_age_2")
+        & (values["area_type"] == "england")
+        & (values["breakdown"] == "imd_quintile")
+    ]
+    period = england["period_start"].max()
+    api = client.get(
+        f"/api/values?indicator=mmr1_age_2&area=england:E92000001&period={pd.Timestamp(period).date()}"
+    ).json()
+    expected = england.loc[england["period_start"] == period].set_index("group")["value"]
+    assert {item["group"]: item["value"] for item in api} == pytest.approx(expected.to_dict())
+    alerts = client.get(f"/api/alerts?area={ICB}").json()
+    stored = _read(store_path, "alerts")
+    assert len(alerts) == int((stored["area_code"] == "E54000057").sum())
+    document = client.get("/api/openapi.json").json()
+    assert {
+        "/api/values",
+        "/api/overview",
+        "/api/alerts",
+        "/api/targets",
+        "/api/business-case",
+        "/api/completeness",
+    } <= set(document["paths"])
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "words"),
+    [
+        ("/indicator/no_such_indicator", 404, "indicator no_such_indicator is not in this run"),
+        ("/overview?area=icb:E54999999", 404, "area icb:E54999999 is not in this run"),
+        ("/overview?area=%3Cscript%3Ealert(1)%3C/script%3E", 422, "not a valid value for: area"),
+        ("/indicator/mmr1_age_2?period=2031-01-01", 404, "is not one of mmr1_age_2's periods"),
+        ("/indicator/mmr1_age_2?breakdown=postcode", 404, "breakdown postcode is not shown"),
+        ("/no/such/page", 404, "page not found"),
+        ("/api/values?indicator=mmr1_age_2&period=yesterday", 422, "not a valid value for: period"),
+    ],
+)
+def test_bad_parameters_get_a_friendly_page_without_internals(
+    client: TestClient, url: str, status: int, words: str
+) -> None:
+    response = client.get(url)
+    assert response.status_code == status
+    text = response.text
+    assert words in text.replace("&#39;", "'")
+    assert "Traceback" not in text
+    assert "<script>" not in text
+    assert "SELECT" not in text
+
+
+def test_the_server_never_writes_to_the_store(client: TestClient, store_path: str) -> None:
+    before = _read(store_path, "indicator_values").shape
+    for url in PAGES[:4]:
+        client.get(url)
+    response = client.post("/overview")
+    assert response.status_code in (404, 405)
+    assert _read(store_path, "indicator_values").shape == before
