@@ -14,6 +14,8 @@ import io
 import math
 import re
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +29,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from gapwatch import __version__, refdata
@@ -41,6 +44,7 @@ AREA_PATTERN = r"^(england|region|icb|sub_icb|local_authority|provider):[A-Za-z0
 ID_PATTERN = r"^[a-z0-9_]{1,64}$"
 BREAKDOWN_PATTERN = r"^[a-z_]{1,40}(:[a-z_]{1,40})?$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+PAGE_CACHE_SIZE = 2000
 COMPARE_TYPES = ["icb", "region", "sub_icb", "local_authority", "provider"]
 RULE_NAMES = {
     "average_improving_gap_widening": "Average improving, gap widening",
@@ -529,6 +533,60 @@ def create_app(location: str) -> FastAPI:
             if area:
                 area_type, area_code, _ = parse_area(found, area)
             return _records(getattr(found, method)(area_type, area_code).drop(columns=["run_id"]))
+
+    # --- page cache ----------------------------------------------------------------------
+
+    cache: OrderedDict[tuple[str, str], tuple[int, bytes, list[tuple[bytes, bytes]]]] = OrderedDict()
+    cache_lock = threading.Lock()
+    latest: dict[str, Any] = {"run": None, "checked": -1e9}
+
+    def current_run() -> str | None:
+        # A new run may be published at any moment; looking once every two seconds keeps
+        # the page cache from outliving it for longer than that.
+        now = time.monotonic()
+        if now - latest["checked"] > 2.0:
+            store = open_store(location, read_only=True)
+            try:
+                latest["run"] = store.latest_run()
+            finally:
+                store.close()
+            latest["checked"] = now
+        return latest["run"]
+
+    @app.middleware("http")
+    async def page_cache(request: Request, call_next: Any) -> Response:
+        # A published run never changes, so a page is the same for everyone until the next
+        # run: pages are kept by run and URL (what the bench/web.py goal needs on 2 cores).
+        if request.method != "GET" or request.url.path.startswith("/static"):
+            response: Response = await call_next(request)
+            return response
+        try:
+            run = await run_in_threadpool(current_run)
+        except GapwatchError:
+            run = None
+        key = (str(run), f"{request.url.path}?{request.url.query}")
+        with cache_lock:
+            hit = cache.get(key)
+            if hit is not None:
+                cache.move_to_end(key)
+        if hit is not None:
+            status, body, headers = hit
+            cached = Response(body, status_code=status)
+            cached.raw_headers = list(headers)
+            return cached
+        response = await call_next(request)
+        if run is None or response.status_code != 200:
+            return response
+        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
+        headers = [(name, value) for name, value in response.raw_headers if name.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        with cache_lock:
+            cache[key] = (response.status_code, body, headers)
+            while len(cache) > PAGE_CACHE_SIZE:
+                cache.popitem(last=False)
+        fresh = Response(body, status_code=response.status_code)
+        fresh.raw_headers = headers
+        return fresh
 
     # --- safety: headers, errors ---------------------------------------------------------
 
