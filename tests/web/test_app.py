@@ -155,3 +155,27 @@ def test_the_server_never_writes_to_the_store(client: TestClient, store_path: st
     response = client.post("/overview")
     assert response.status_code in (404, 405)
     assert _read(store_path, "indicator_values").shape == before
+
+
+def test_a_newly_published_run_replaces_the_kept_pages(store_path: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    import time
+
+    from gapwatch.store import RESULT_TABLES
+
+    copy = str(tmp_path / "copy.duckdb")
+    shutil.copy(store_path, copy)
+    client = TestClient(create_app(copy))
+    first = client.get("/methods").text
+    store = open_store(copy)
+    try:
+        old = store.latest_run()
+        tables = {table: store.read(table, old).drop(columns=["run_id"]) for table in RESULT_TABLES}
+        store.publish({"run_id": "zz-newer-run", "name": "again", "finished_at": pd.Timestamp.now()}, tables)
+    finally:
+        store.close()
+    assert old in first
+    time.sleep(2.2)
+    second = client.get("/methods").text
+    assert "zz-newer-run" in second
+    assert old not in second
