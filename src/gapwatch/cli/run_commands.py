@@ -190,8 +190,10 @@ def demo(
     persons: int = typer.Option(200_000, "--persons", help="How many synthetic people."),
     seed: int = typer.Option(1, "--seed", help="Random seed of the synthetic data."),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the dashboard afterwards."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the dashboard listens on."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535, help="Port the dashboard listens on."),
 ) -> None:
-    """Generate synthetic data, run the whole catalogue on it and show where everything is."""
+    """Synthetic data, the whole catalogue, the guardrails, a board report, then the dashboard."""
     from gapwatch.model.config import load_config
     from gapwatch.pipeline import run as run_pipeline
     from gapwatch.synth import generate
@@ -217,8 +219,23 @@ def demo(
         f"  re-run:  gapwatch run {config_path}"
     )
     _print_monitor(guardrails)
+    from gapwatch.report import build_report, write_report
+    from gapwatch.store import open_store
+
+    results = open_store(summary.store, read_only=True)
+    try:
+        paper = build_report(results, "england", "E92000001", run_id=summary.run_id)
+    finally:
+        results.close()
+    _console.print(f"  report:  {write_report(paper, out / 'report-england.html', 'html')}")
+    _console.print(f"  again:   gapwatch serve --store {summary.store}")
     if serve:
-        _console.print("  dashboard: not built yet; the results store above is what it will read")
+        import uvicorn
+
+        from gapwatch.web.app import create_app
+
+        _console.print(f"  dashboard: http://{host}:{port}/ (Ctrl+C to stop)")
+        uvicorn.run(create_app(summary.store), host=host, port=port, log_level="warning")
 
 
 def register(app: typer.Typer) -> None:
