@@ -27,29 +27,17 @@ from typing import Any, Literal
 import pandas as pd
 
 from gapwatch.errors import InputError
+from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
 from gapwatch.report.model import Block, Bullets, Chart, Column, Paragraph, Report, Section, Sheet, Table
 from gapwatch.store import Store
-from gapwatch.views import AREA_TYPE_NAMES, HEAT_BREAKDOWN, Results, breakdown_name
+from gapwatch.views import AREA_TYPE_NAMES, Results, breakdown_name
 from gapwatch.views import charts as vc
 
 TemplateName = Literal["board", "annual-health-inequalities"]
 
 #: Breakdowns written to an indicator's workbook sheet (the board report: all of them).
-SHEET_BREAKDOWNS = [
-    "overall",
-    "imd_quintile",
-    "imd_decile",
-    "core20",
-    "ethnic_group",
-    "ethnic_category",
-    "age_band",
-    "sex",
-    "learning_disability",
-    "autism",
-    "serious_mental_illness",
-    HEAT_BREAKDOWN,
-]
+SHEET_BREAKDOWNS = list(DEFAULT_BREAKDOWNS)
 #: The four dimensions the Statement on Information on Health Inequalities asks for.
 DIMENSIONS = {"imd_quintile": "Deprivation", "ethnic_group": "Ethnicity", "age_band": "Age", "sex": "Sex"}
 DOMAIN_NAMES = {"access": "Access to services", "experience": "Experience of care", "outcome": "Outcomes"}

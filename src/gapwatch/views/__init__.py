@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from gapwatch.errors import StoreError
@@ -205,30 +206,28 @@ class Results:
         frame = self._select("indicator_values", where, parameters, 'period_start, "group"')
         return _dates(frame)
 
+    def _for_area(
+        self, table: str, indicator_id: str, area_type: str, area_code: str, order: str
+    ) -> pd.DataFrame:
+        where = "indicator_id = ? AND area_type = ? AND area_code = ?"
+        return _dates(self._select(table, where, (indicator_id, area_type, area_code), order))
+
     def measures(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
-        frame = self._select(
-            "inequality_measures",
-            "indicator_id = ? AND area_type = ? AND area_code = ?",
-            (indicator_id, area_type, area_code),
-            "breakdown, measure, period_start",
+        return self._for_area(
+            "inequality_measures", indicator_id, area_type, area_code, "breakdown, measure, period_start"
         )
-        return _dates(frame)
 
     def charts(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
-        frame = self._select(
-            "spc",
-            "indicator_id = ? AND area_type = ? AND area_code = ?",
-            (indicator_id, area_type, area_code),
-            "breakdown, series, period_start",
-        )
-        return _dates(frame)
+        return self._for_area("spc", indicator_id, area_type, area_code, "breakdown, series, period_start")
 
     def trends(self, indicator_id: str, area_type: str, area_code: str) -> pd.DataFrame:
-        return self._select(
-            "trends",
-            "indicator_id = ? AND area_type = ? AND area_code = ?",
-            (indicator_id, area_type, area_code),
-            "breakdown, series",
+        return self._for_area("trends", indicator_id, area_type, area_code, "breakdown, series")
+
+    def gap_series(self, area_type: str, area_code: str) -> pd.DataFrame:
+        """Every indicator's quintile 1-5 gap over the periods, for one area."""
+        where = "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND measure = 'gap_absolute'"
+        return _dates(
+            self._select("inequality_measures", where, (area_type, area_code), "indicator_id, period_start")
         )
 
     def compare(
@@ -259,6 +258,38 @@ class Results:
         frame = frame.merge(names, on="area_code", how="left")
         frame["area_name"] = frame["area_name"].fillna(frame["area_code"])
         return frame.sort_values("gap", key=lambda gap: gap.abs(), ascending=False, na_position="last")
+
+    def funnel(
+        self, indicator_id: str, area_type: str, period_start: Any
+    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """Areas' overall values and the funnel around England's value (Spiegelhalter 2005).
+
+        The limits are display geometry for a funnel plot (where a value would count as
+        a special cause for an area of each size), drawn from :func:`gapwatch.stats.funnel_limits`;
+        no estimate is made here. None for measures a funnel does not suit (means, medians).
+        """
+        from gapwatch.stats import funnel_limits
+
+        indicator = self.indicator(indicator_id)
+        if indicator is None or indicator["measure"] not in ("proportion", "crude_rate"):
+            return None
+        england = self.values(indicator_id, "england", "E92000001", "overall", period_start)
+        areas = self.compare(indicator_id, area_type, period_start)
+        areas = areas.loc[
+            ~areas["suppressed"].astype(bool) & areas["denominator"].gt(0) & areas["value"].notna()
+        ]
+        if england.empty or areas.empty or pd.isna(england["value"].iloc[0]):
+            return None
+        target, multiplier = float(england["value"].iloc[0]), float(indicator["multiplier"] or 1)
+        measure: Literal["proportion", "rate"] = (
+            "proportion" if indicator["measure"] == "proportion" else "rate"
+        )
+        if target <= 0 or (measure == "proportion" and target >= multiplier):
+            return None
+        low, high = float(areas["denominator"].min()), float(areas["denominator"].max())
+        grid = np.unique(np.geomspace(max(low * 0.8, 1.0), high * 1.2, 80).round())
+        limits = funnel_limits(grid, target, measure, multiplier=multiplier).assign(target=target)
+        return areas, limits
 
     def alerts(
         self, area_type: str | None = None, area_code: str | None = None, rule: str | None = None

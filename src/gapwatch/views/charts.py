@@ -251,6 +251,61 @@ def ranking_chart(frame: pd.DataFrame, unit: str, title: str) -> dict[str, Any]:
     )
 
 
+def funnel_chart(areas: pd.DataFrame, limits: pd.DataFrame, unit: str, title: str) -> dict[str, Any]:
+    """Each area's value against its denominator, inside 95% and 99.8% funnel limits around England."""
+    points = _records(areas, ["area_name", "denominator", "value"])
+    lines = _records(limits, ["denominator", "lower_95", "upper_95", "lower_99_8", "upper_99_8", "target"])
+    x = {
+        "field": "denominator",
+        "type": "quantitative",
+        "scale": {"type": "log"},
+        "title": "Denominator (log scale)",
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "data": {"values": lines},
+            "mark": {"type": "line", "color": "#231F20"},
+            "encoding": {"x": x, "y": {"field": "target", "type": "quantitative", "title": unit}},
+        },
+    ]
+    for column, dash in (
+        ("lower_95", [4, 3]),
+        ("upper_95", [4, 3]),
+        ("lower_99_8", [1, 2]),
+        ("upper_99_8", [1, 2]),
+    ):
+        layers.append(
+            {
+                "data": {"values": lines},
+                "mark": {"type": "line", "color": "#4C6272", "strokeDash": dash},
+                "encoding": {"x": x, "y": {"field": column, "type": "quantitative"}},
+            }
+        )
+    layers.append(
+        {
+            "data": {"values": points},
+            "mark": {"type": "point", "filled": True, "color": NHS_BLUE, "size": 60},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+        }
+    )
+    low, high = _limits_at(areas, limits)
+    values = areas["value"].to_numpy(dtype="float64")
+    outside = int(((values < low) | (values > high)).sum())
+    description = (
+        f"{title}: {len(points)} areas plotted against their denominators around England's value "
+        f"{_fmt(limits['target'].iloc[0])}; {outside} lie outside the 99.8% limits."
+    )
+    return _spec(title, description, {"layer": layers}, height=300)
+
+
+def _limits_at(areas: pd.DataFrame, limits: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    size = areas["denominator"].to_numpy(dtype="float64")
+    grid = limits["denominator"].to_numpy(dtype="float64")
+    lower = np.interp(size, grid, limits["lower_99_8"].to_numpy(dtype="float64"))
+    upper = np.interp(size, grid, limits["upper_99_8"].to_numpy(dtype="float64"))
+    return lower, upper
+
+
 def map_chart(
     boundaries: dict[str, Any], frame: pd.DataFrame, code_property: str, unit: str, title: str
 ) -> dict[str, Any]:

@@ -219,12 +219,7 @@ def create_app(location: str) -> FastAPI:
         with results() as found:
             area_type, area_code, name = parse_area(found, area)
             card = found.scorecard(area_type, area_code)
-            gaps = found._select(
-                "inequality_measures",
-                "area_type = ? AND area_code = ? AND breakdown = 'imd_quintile' AND measure = 'gap_absolute'",
-                (area_type, area_code),
-                "indicator_id, period_start",
-            )
+            gaps = found.gap_series(area_type, area_code)
             sparks = {
                 indicator_id: _svg(
                     chart.sparkline(part.dropna(subset=["value"]), f"Quintile 1-5 gap, {indicator_id}")
@@ -384,6 +379,9 @@ def create_app(location: str) -> FastAPI:
             frame = found.compare(indicator_id, area_type, chosen)
             unit = str(indicator["unit"] or "")
             charts_html: dict[str, Markup] = {}
+            funnel = found.funnel(indicator_id, area_type, chosen)
+            if funnel is not None:
+                charts_html["funnel"] = _svg(chart.funnel_chart(*funnel, unit, "Funnel plot of the value"))
             if frame["gap"].notna().any():
                 charts_html["ranking"] = _svg(chart.ranking_chart(frame, unit, "Quintile 1-5 gap by area"))
                 boundaries = {
@@ -453,6 +451,18 @@ def create_app(location: str) -> FastAPI:
             area_type, area_code, name = parse_area(found, area)
             completeness = found.completeness(area_type, area_code)
             unseen = found.alerts(area_type, area_code, "cant_see_gap")
+            providers = found.completeness("provider")
+            if not providers.empty:
+                latest = providers["period_start"].max()
+                providers = providers.loc[
+                    (providers["period_start"] == latest) & providers["ethnicity_valid"].notna()
+                ]
+                providers = providers.sort_values(
+                    ["ethnicity_valid", "records"], ascending=[True, False]
+                ).head(40)
+                names = found.areas.loc[found.areas["area_type"] == "provider", ["area_code", "area_name"]]
+                providers = providers.merge(names, on="area_code", how="left")
+                providers["area_name"] = providers["area_name"].fillna(providers["area_code"])
             return page(
                 request,
                 "quality.html",
@@ -461,6 +471,7 @@ def create_app(location: str) -> FastAPI:
                 area_name=name,
                 rows=_records(completeness),
                 unseen=_records(unseen),
+                providers=_records(providers),
                 linkage=_records(found.linkage()),
             )
 
