@@ -34,9 +34,11 @@ test-tools:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	else echo "note: chromium or pdftotext missing: browser and PDF tests will skip"; fi
 
-# CI runs more generated examples of the property tests than a developer's machine does.
+# CI runs more generated examples of the property tests than a developer's machine does;
+# tests run on every core (pytest-xdist).
 test: install-test test-tools
-	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} $(PY) -m pytest
+	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} \
+	  $(PY) -m pytest -n auto
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests bench
