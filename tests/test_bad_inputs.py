@@ -6,6 +6,7 @@ and checks that the run is still the only one and still readable afterwards.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from gapwatch import refdata
 from gapwatch.cli.main import main
 from gapwatch.store import open_store
 
+MESSAGES = Path(__file__).parents[1] / "docs" / "bad-inputs.md"
 CATALOGUE = {
     "indicators": [
         {
@@ -218,7 +220,7 @@ CASES: list[tuple[str, Callable[[Path], None], list[str], str]] = [
     ("change", "arguments", "message"), [case[1:] for case in CASES], ids=[c[0] for c in CASES]
 )
 def test_bad_input_is_one_line_and_publishes_nothing(
-    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest,
     change: Callable[[Path], None], arguments: list[str], message: str,
 ) -> None:  # fmt: skip
     folder = _copy(good, tmp_path)
@@ -237,6 +239,7 @@ def test_bad_input_is_one_line_and_publishes_nothing(
     import re
 
     assert re.search(message, " ".join(error.split())), error
+    _check_documented(request.node.callspec.id, " ".join(error.split()), folder)
     store = open_store(str(folder / "results.duckdb"))
     try:
         after = store.runs()
@@ -323,7 +326,29 @@ def test_rows_that_break_a_table_rule_stop_the_run(
     good: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
     change: Callable[[Path], None],
     message: str,
 ) -> None:
-    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, change, [], message)
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, request, change, [], message)
+
+
+def _documented() -> dict[str, str]:
+    rows = {}
+    for line in MESSAGES.read_text(encoding="utf-8").splitlines():
+        parts = line.split(" | ")
+        if line.startswith("| `") and len(parts) == 3:
+            rows[parts[0].strip("| `")] = parts[2].rstrip(" |").strip("`")
+    return rows
+
+
+def _check_documented(case: str, error: str, folder: Path) -> None:
+    """The user's exact message is written down in docs/bad-inputs.md (paths as <folder>)."""
+    shown = error.replace(str(folder), "<folder>")
+    if os.environ.get("GAPWATCH_RECORD_MESSAGES"):
+        with open(os.environ["GAPWATCH_RECORD_MESSAGES"], "a", encoding="utf-8") as record:
+            record.write(f"{case}\t{shown}\n")
+        return
+    documented = _documented()
+    assert case in documented, f"{case} is not in {MESSAGES.name}"
+    assert shown == documented[case], f"{MESSAGES.name} says {documented[case]!r}; the user sees {shown!r}"

@@ -61,7 +61,9 @@ def quintile_values(
             "suppressed": bool(suppressed[index]) if suppressed else False,
             "note": "",
         }
-        for index, (group, numerator, denominator) in enumerate(zip(groups, numerators, denominators, strict=True))
+        for index, (group, numerator, denominator) in enumerate(
+            zip(groups, numerators, denominators, strict=True)
+        )
     ]
     return pd.DataFrame(rows)
 
@@ -153,7 +155,9 @@ def test_lower_is_better_crude_rate_counts_avoidable_events() -> None:
     indicators = indicator_table(
         measure="crude_rate", polarity="lower_is_better", multiplier=100_000, unit="per 100,000 people"
     )
-    table = business_case(quintile_values([50, 40, 60, 40, 40], [1000, 1000, 2000, 2000, 4000]), indicators, {})
+    table = business_case(
+        quintile_values([50, 40, 60, 40, 40], [1000, 1000, 2000, 2000, 4000]), indicators, {}
+    )
     least = row(table, "least_deprived")
     assert least["excess_events"] == pytest.approx(130)
     assert least["lower"] == pytest.approx(130 - Z95 * math.sqrt(280))
@@ -232,7 +236,9 @@ def test_withheld_when_a_quintile_is_suppressed_or_missing(
 
 
 def test_withheld_when_a_denominator_is_zero() -> None:
-    table = business_case(quintile_values([50, 60, 0, 80, 90], [100, 100, 0, 100, 100]), indicator_table(), {})
+    table = business_case(
+        quintile_values([50, 60, 0, 80, 90], [100, 100, 0, 100, 100]), indicator_table(), {}
+    )
     assert math.isnan(row(table, "least_deprived")["excess_events"])
     assert "zero denominator" in row(table, "least_deprived")["note"]
 
@@ -346,7 +352,13 @@ def test_without_a_unit_cost_events_are_reported_and_pounds_are_nan() -> None:
     )
     for _, result in table.iterrows():
         assert result["excess_events"] == pytest.approx(100)
-        for column in ("pounds_per_event", "pounds", "pounds_lower", "pounds_upper", "pounds_per_unit_gap_closed"):
+        for column in (
+            "pounds_per_event",
+            "pounds",
+            "pounds_lower",
+            "pounds_upper",
+            "pounds_per_unit_gap_closed",
+        ):
             assert math.isnan(result[column]), column
         assert result["event"] == ""
         assert result["cost_source"] == ""
@@ -387,7 +399,9 @@ def test_summary_uses_the_area_code_without_a_name_and_a_year_only_for_annual_pe
 
 def test_pluralising_events() -> None:
     assert _plural("delayed mental-health bed day") == "delayed mental-health bed days"
-    assert _plural("tooth extraction under general anaesthetic") == "tooth extractions under general anaesthetic"
+    assert (
+        _plural("tooth extraction under general anaesthetic") == "tooth extractions under general anaesthetic"
+    )
     assert _plural("child with poorly controlled asthma") == "children with poorly controlled asthma"
     assert _plural("late-stage cancer diagnosis") == "late-stage cancer diagnoses"
     assert _plural("inappropriate out-of-area placement") == "inappropriate out-of-area placements"
@@ -464,15 +478,25 @@ def test_load_costs_reads_a_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("replace", "by", "message"),
     [
-        ("pounds_per_event: 30", "pounds_per_event: -5", ":4: costs.0.pounds_per_event: Input should be greater than 0"),
+        (
+            "pounds_per_event: 30",
+            "pounds_per_event: -5",
+            ":4: costs.0.pounds_per_event: Input should be greater than 0",
+        ),
         ("pounds_per_event: 30", "pounds_per_event: .nan", ":4: costs.0.pounds_per_event"),
         ("direction: reached", "direction: saved", ":5: costs.0.direction"),
         ('year: "2022/23"', "year: 2022", ":7: costs.0.year"),
         ("    source: PSSRU 2023\n", "", ":2: costs.0.source: Field required"),
-        ("    source: PSSRU 2023\n", "    source: PSSRU 2023\n    colour: blue\n", ":7: costs.0.colour: unknown field"),
+        (
+            "    source: PSSRU 2023\n",
+            "    source: PSSRU 2023\n    colour: blue\n",
+            ":7: costs.0.colour: unknown field",
+        ),
     ],
 )
-def test_load_costs_errors_name_file_line_and_field(tmp_path: Path, replace: str, by: str, message: str) -> None:
+def test_load_costs_errors_name_file_line_and_field(
+    tmp_path: Path, replace: str, by: str, message: str
+) -> None:
     assert replace in GOOD_ENTRY
     path = write(tmp_path, GOOD_ENTRY.replace(replace, by))
     with pytest.raises(ConfigError) as error:
@@ -484,7 +508,9 @@ def test_load_costs_rejects_unknown_top_level_keys_duplicates_and_empty_files(tm
     with pytest.raises(ConfigError, match=r"costs\.yaml:1: prices: unknown field"):
         load_costs(write(tmp_path, "prices: []\n" + GOOD_ENTRY))
     duplicate = GOOD_ENTRY + GOOD_ENTRY.removeprefix("costs:\n")
-    with pytest.raises(ConfigError, match=r"costs\.yaml:8: costs\.1\.indicator_id: duplicate unit cost for 'mmr2_age_5'"):
+    with pytest.raises(
+        ConfigError, match=r"costs\.yaml:8: costs\.1\.indicator_id: duplicate unit cost for 'mmr2_age_5'"
+    ):
         load_costs(write(tmp_path, duplicate))
     with pytest.raises(ConfigError, match="empty file"):
         load_costs(write(tmp_path, "# nothing yet\n"))
@@ -519,7 +545,9 @@ def test_shipped_costs_load_and_name_catalogue_indicators() -> None:
 
 
 def test_shipped_file_says_its_figures_are_indicative() -> None:
-    text = (Path(__file__).parents[2] / "src" / "gapwatch" / "monitor" / "costs.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "src" / "gapwatch" / "monitor" / "costs.yaml").read_text(
+        encoding="utf-8"
+    )
     assert "INDICATIVE DEFAULTS" in text.split("costs:")[0]
 
 
@@ -542,7 +570,9 @@ def test_limits_bracket_the_estimate(case: tuple[str, str, list[int], list[int]]
     measure, polarity, numerators, denominators = case
     table = business_case(
         quintile_values(numerators, denominators),
-        indicator_table(measure=measure, polarity=polarity, multiplier=100 if measure == "proportion" else 1000),
+        indicator_table(
+            measure=measure, polarity=polarity, multiplier=100 if measure == "proportion" else 1000
+        ),
         {},
         confidence=confidence,
     )

@@ -75,7 +75,9 @@ def test_too_few_periods_give_a_change_but_no_trend() -> None:
     st.floats(0.1, 5),
     st.floats(-100, 100),
 )
-def test_slope_limits_contain_the_slope_and_move_with_a_shift(values: list[float], width: float, shift: float) -> None:
+def test_slope_limits_contain_the_slope_and_move_with_a_shift(
+    values: list[float], width: float, shift: float
+) -> None:
     row = trends(_points(values, width)).iloc[0]
     moved = trends(_points([value + shift for value in values], width)).iloc[0]
     assert row["slope_lower"] <= row["slope_per_year"] <= row["slope_upper"]
@@ -118,7 +120,9 @@ def test_series_drop_withheld_points_and_put_ratios_on_the_log_scale() -> None:
 # --- guardrail rules on a small run: one indicator, one ICB, eight quarters -------------
 
 
-def _run(overall: list[float], gap: list[float], polarity: str = "higher_is_better", target: float | None = None):
+def _run(
+    overall: list[float], gap: list[float], polarity: str = "higher_is_better", target: float | None = None
+):
     """Published tables of a run whose overall value and quintile 1-5 gap follow the lists given."""
     starts = QUARTERS[: len(overall)].date
     ends = (QUARTERS[: len(overall)] + pd.offsets.QuarterEnd(0)).date
