@@ -179,3 +179,12 @@ def test_a_newly_published_run_replaces_the_kept_pages(store_path: str, tmp_path
     second = client.get("/methods").text
     assert "zz-newer-run" in second
     assert old not in second
+
+
+def test_targets_for_an_area_draw_their_trajectories(client: TestClient, store_path: str) -> None:
+    targets = _read(store_path, "targets")
+    mine = targets.loc[targets["area_code"] == "E54000057"]
+    assert not mine.empty
+    page = client.get(f"/targets?area={ICB}").text
+    assert page.count("straight-line trajectory") == len(mine)
+    assert str(mine.iloc[0]["status"]).replace("_", " ") in page

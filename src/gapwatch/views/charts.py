@@ -306,6 +306,45 @@ def _limits_at(areas: pd.DataFrame, limits: pd.DataFrame) -> tuple[np.ndarray, n
     return lower, upper
 
 
+def trajectory_chart(target: dict[str, Any], gaps: pd.DataFrame, title: str) -> dict[str, Any]:
+    """A gap-reduction target: the gap so far, and the straight line from its baseline to the target."""
+    line = pd.DataFrame(
+        {
+            "period_start": [target["baseline_start"], target["target_date"]],
+            "value": [target["baseline"], target["target_value"]],
+        }
+    )
+    x = {"field": "period_start", "type": "temporal", "title": None}
+    layers = [
+        {
+            "data": {"values": _records(line, ["period_start", "value"])},
+            "mark": {"type": "line", "color": PALETTE[1], "strokeDash": [6, 3]},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": "Gap"}},
+        },
+        {
+            "data": {"values": _records(gaps, ["period_start", "value", "lower", "upper"])},
+            "mark": {"type": "rule", "color": NHS_BLUE},
+            "encoding": {"x": x, "y": {"field": "lower", "type": "quantitative"}, "y2": {"field": "upper"}},
+        },
+        {
+            "data": {"values": _records(gaps, ["period_start", "value"])},
+            "mark": {"type": "line", "color": NHS_BLUE, "point": True},
+            "encoding": {"x": x, "y": {"field": "value", "type": "quantitative"}},
+        },
+        {
+            "data": {"values": [{"zero": 0}]},
+            "mark": {"type": "rule", "color": "#231F20"},
+            "encoding": {"y": {"field": "zero", "type": "quantitative"}},
+        },
+    ]
+    description = (
+        f"{title}: the gap was {_fmt(target['baseline'])} at the baseline and {_fmt(target['latest'])} most "
+        f"recently; the target is {_fmt(target['target_value'])} by {target['target_date']} "
+        f"(dashed line: the straight-line trajectory). Status: {str(target['status']).replace('_', ' ')}."
+    )
+    return _spec(title, description, {"layer": layers}, width=420, height=180)
+
+
 def map_chart(
     boundaries: dict[str, Any], frame: pd.DataFrame, code_property: str, unit: str, title: str
 ) -> dict[str, Any]:

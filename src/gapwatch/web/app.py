@@ -435,7 +435,32 @@ def create_app(location: str) -> FastAPI:
     def targets_page(
         request: Request, area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None
     ) -> HTMLResponse:
-        return listing(request, "targets.html", area, "targets")
+        with results() as found:
+            area_type = area_code = name = None
+            if area:
+                area_type, area_code, name = parse_area(found, area)
+            frame = found.targets(area_type, area_code)
+            trajectories: list[Markup] = []
+            if area_type is not None and area_code is not None:
+                for target in _records(frame.head(12)):
+                    gaps = found.measures(str(target["indicator_id"]), area_type, area_code)
+                    gaps = gaps.loc[
+                        (gaps["breakdown"] == target["breakdown"]) & (gaps["measure"] == target["measure"])
+                    ]
+                    title = str(target["description"] or target["indicator_id"])
+                    trajectories.append(
+                        _svg(chart.trajectory_chart(target, gaps.dropna(subset=["value"]), title))
+                    )
+            return page(
+                request,
+                "targets.html",
+                found,
+                area=area or "",
+                area_name=name,
+                rows=_records(frame.head(2000)),
+                total=len(frame),
+                trajectories=trajectories,
+            )
 
     @app.get("/business-case", response_class=HTMLResponse, include_in_schema=False)
     def business_page(
