@@ -166,3 +166,21 @@ def test_a_failed_monitor_write_keeps_the_previous_tables(tmp_path: Path) -> Non
         assert store.read("spc", "run-1").empty
     finally:
         store.close()
+
+
+def test_a_read_only_postgres_store_refuses_writes(tmp_path: Path) -> None:
+    location = f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    writer = open_store(location)
+    try:
+        writer.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _tables(2))
+        reader = open_store(location, read_only=True)
+        try:
+            assert len(reader.read("indicator_values")) == 2
+            with pytest.raises(StoreError, match="read-only"):
+                reader.publish({"run_id": "run-2", "finished_at": pd.Timestamp("2024-08-01")}, _tables(1))
+        finally:
+            reader.close()
+        assert list(writer.runs()["run_id"]) == ["run-1"]
+    finally:
+        writer._execute(f'DROP SCHEMA "{location.split("#")[1]}" CASCADE')
+        writer.close()

@@ -301,7 +301,7 @@ class DuckDBStore(Store):
 class PostgresStore(Store):
     kind = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, read_only: bool = False) -> None:
         try:
             import psycopg
         except ImportError:
@@ -317,6 +317,10 @@ class PostgresStore(Store):
             raise StoreError(
                 f"cannot connect to the PostgreSQL store: {str(error).splitlines()[0]}"
             ) from None
+        if read_only:
+            # The server refuses any write in this session, whatever a caller tries.
+            self._execute("SET default_transaction_read_only = on")
+            return
         self._execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self.schema)}")
         self.create_schema()
 
@@ -354,7 +358,7 @@ def open_store(location: str, read_only: bool = False) -> Store:
     it also lets the file be read while no writer holds it.
     """
     if location.startswith(("postgresql://", "postgres://")):
-        return PostgresStore(location)
+        return PostgresStore(location, read_only=read_only)
     return DuckDBStore(Path(location).expanduser(), read_only=read_only)
 
 
