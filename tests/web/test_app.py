@@ -188,3 +188,16 @@ def test_targets_for_an_area_draw_their_trajectories(client: TestClient, store_p
     page = client.get(f"/targets?area={ICB}").text
     assert page.count("straight-line trajectory") == len(mine)
     assert str(mine.iloc[0]["status"]).replace("_", " ") in page
+
+
+def test_the_scorecard_shows_making_data_count_icons_with_text(client: TestClient, store_path: str) -> None:
+    charts = _read(store_path, "spc")
+    mine = charts.loc[(charts["area_code"] == "E54000057") & (charts["series"] == "value")]
+    latest = mine.sort_values("period_start").groupby("indicator_id").tail(1)
+    labels = {"common_cause": "Common cause variation", "special_cause_improving": "Special cause variation: improving",
+              "special_cause_concerning": "Special cause variation: concerning"}  # fmt: skip
+    page = client.get(f"/overview?area={ICB}").text
+    icons = re.findall(r'<svg class="icon" role="img" aria-label="([^"]+)"', page)
+    expected = [labels[value] for value in latest["variation"].dropna() if value in labels]
+    assert expected
+    assert sorted(label for label in icons if "variation" in label) == sorted(expected)
