@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from gapwatch.errors import ConfigError, StoreError
+from gapwatch.errors import ConfigError
 
 _console = Console(stderr=True, highlight=False)
 FORMATS = ("html", "pdf", "xlsx")
@@ -34,8 +34,6 @@ def report(
         raise ConfigError(f"--template {template}: choose one of {', '.join(TEMPLATES)}")
     if template == "annual-health-inequalities" and not year:
         raise ConfigError("--template annual-health-inequalities needs --year, e.g. --year 2024/25")
-    if not store.startswith(("postgresql://", "postgres://")) and not Path(store).is_file():
-        raise StoreError(f"{store}: no results store there (run gapwatch run or gapwatch demo first)")
     results = open_store(store, read_only=True)
     try:
         area_type, area_code = _resolve_area(results, area, run_id)

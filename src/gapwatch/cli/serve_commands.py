@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
 from rich.console import Console
 
@@ -23,8 +21,6 @@ def serve(
     from gapwatch.store import open_store
     from gapwatch.web.app import create_app
 
-    if not store.startswith(("postgresql://", "postgres://")) and not Path(store).is_file():
-        raise StoreError(f"{store}: no results store there (run gapwatch run or gapwatch demo first)")
     # Fail now, with one line, if the store cannot be read or holds no run yet.
     opened = open_store(store, read_only=True)
     try:
