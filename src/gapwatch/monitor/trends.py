@@ -28,6 +28,7 @@ SERIES_KEYS = ["indicator_id", "area_type", "area_code", "breakdown", "series"]
 RATIO_MEASURES = {"gap_ratio", "rii"}
 GAP_MEASURES = ("gap_absolute", "gap_ratio", "sii", "rii")
 DAYS_PER_YEAR = 365.25
+_POINT_COLUMNS = [*SERIES_KEYS, "period_start", "value", "lower", "upper", "suppressed"]
 
 
 def series(values: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
@@ -43,40 +44,10 @@ def series(values: pd.DataFrame, measures: pd.DataFrame) -> pd.DataFrame:
     [['value', 'linear', 50.0]]
     """
     overall = values.loc[values["breakdown"] == "overall"]
-    parts = [
-        overall.assign(series="value")[
-            [
-                "indicator_id",
-                "area_type",
-                "area_code",
-                "breakdown",
-                "series",
-                "period_start",
-                "value",
-                "lower",
-                "upper",
-                "suppressed",
-            ]
-        ]
-    ]
+    parts = [overall.assign(series="value")[_POINT_COLUMNS]]
     if not measures.empty:
         gaps = measures.loc[measures["measure"].isin(GAP_MEASURES)].rename(columns={"measure": "series"})
-        parts.append(
-            gaps[
-                [
-                    "indicator_id",
-                    "area_type",
-                    "area_code",
-                    "breakdown",
-                    "series",
-                    "period_start",
-                    "value",
-                    "lower",
-                    "upper",
-                    "suppressed",
-                ]
-            ]
-        )
+        parts.append(gaps[_POINT_COLUMNS])
     frame = pd.concat(parts, ignore_index=True)
     published = ~frame["suppressed"].fillna(False).astype(bool)
     published &= frame[["value", "lower", "upper"]].notna().all(axis=1)

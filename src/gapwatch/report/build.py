@@ -30,8 +30,8 @@ from gapwatch.errors import InputError
 from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
 from gapwatch.report.model import Block, Bullets, Chart, Column, Paragraph, Report, Section, Sheet, Table
-from gapwatch.store import Store
-from gapwatch.views import AREA_TYPE_NAMES, Results, breakdown_name
+from gapwatch.store import SCHEMA, Store
+from gapwatch.views import AREA_TYPE_NAMES, RULE_NAMES, Results, breakdown_name
 from gapwatch.views import charts as vc
 
 TemplateName = Literal["board", "annual-health-inequalities"]
@@ -41,13 +41,6 @@ SHEET_BREAKDOWNS = list(DEFAULT_BREAKDOWNS)
 #: The four dimensions the Statement on Information on Health Inequalities asks for.
 DIMENSIONS = {"imd_quintile": "Deprivation", "ethnic_group": "Ethnicity", "age_band": "Age", "sex": "Sex"}
 DOMAIN_NAMES = {"access": "Access to services", "experience": "Experience of care", "outcome": "Outcomes"}
-RULE_NAMES = {
-    "average_improving_gap_widening": "Average improving, gap widening",
-    "most_deprived_falling_behind": "Most deprived falling behind",
-    "below_standard": "Below the standard",
-    "cant_see_gap": "Gap cannot be measured",
-    "special_cause": "Special-cause variation",
-}
 HEADLINE_RULE = "average_improving_gap_widening"
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 DIRECTION_WORDS = {
@@ -458,18 +451,8 @@ ALERT_SHEET_COLUMNS = [
 
 def _alerts_frame(context: _Context, frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
-    columns = [
-        "indicator_id",
-        "breakdown",
-        "rule",
-        "severity",
-        "period_start",
-        "period_end",
-        "message",
-        "evidence",
-    ]
     if frame.empty:
-        frame = pd.DataFrame(columns=columns)
+        frame = pd.DataFrame(columns=[name for name, _ in SCHEMA["alerts"]])
     frame["title"] = frame["indicator_id"].map(context.titles).fillna(frame["indicator_id"])
     frame["breakdown_name"] = frame["breakdown"].map(lambda value: breakdown_name(str(value)))
     frame["rule_name"] = frame["rule"].map(lambda value: RULE_NAMES.get(str(value), str(value)))

@@ -31,6 +31,14 @@ PAGE_BREAKDOWNS = [
     "autism",
     "serious_mental_illness",
 ]
+#: The guardrail rules' names for people, the same on the dashboard and in reports.
+RULE_NAMES = {
+    "average_improving_gap_widening": "Average improving, gap widening",
+    "most_deprived_falling_behind": "Most deprived falling behind",
+    "below_standard": "Below the standard",
+    "cant_see_gap": "Can't see the gap",
+    "special_cause": "Special-cause variation",
+}
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
 AREA_TYPE_NAMES = {
     "england": "England",

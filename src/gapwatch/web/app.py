@@ -35,7 +35,14 @@ from starlette.exceptions import HTTPException
 from gapwatch import __version__, refdata
 from gapwatch.errors import GapwatchError
 from gapwatch.store import open_store
-from gapwatch.views import AREA_TYPE_NAMES, HEAT_BREAKDOWN, PAGE_BREAKDOWNS, Results, breakdown_name
+from gapwatch.views import (
+    AREA_TYPE_NAMES,
+    HEAT_BREAKDOWN,
+    PAGE_BREAKDOWNS,
+    RULE_NAMES,
+    Results,
+    breakdown_name,
+)
 from gapwatch.views import charts as chart
 
 HERE = Path(__file__).parent
@@ -46,13 +53,6 @@ BREAKDOWN_PATTERN = r"^[a-z_]{1,40}(:[a-z_]{1,40})?$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
 PAGE_CACHE_SIZE = 2000
 COMPARE_TYPES = ["icb", "region", "sub_icb", "local_authority", "provider"]
-RULE_NAMES = {
-    "average_improving_gap_widening": "Average improving, gap widening",
-    "most_deprived_falling_behind": "Most deprived falling behind",
-    "below_standard": "Below standard",
-    "cant_see_gap": "Can't see the gap",
-    "special_cause": "Special cause",
-}
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
