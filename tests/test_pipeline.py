@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gapwatch import refdata, stats
 from gapwatch.cli.main import main
 from gapwatch.model.config import load_config
 from gapwatch.pipeline import run
@@ -154,6 +155,73 @@ def test_medians_match_a_direct_computation(published: tuple[Path, str], synthet
     assert len(limited) >= 3
     assert (limited["lower"] <= limited["value"]).all()
     assert (limited["value"] <= limited["upper"]).all()
+
+
+def test_92nd_percentile_waits_match_a_direct_computation(
+    published: tuple[Path, str], synthetic_data: Path
+) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    icb = values.loc[(values["indicator_id"] == "elective_wait_92nd_percentile_weeks")
+                     & (values["area_type"] == "icb") & (values["breakdown"] == "imd_quintile")]  # fmt: skip
+    assert len(icb) > 0
+    waiting = pd.read_parquet(synthetic_data / "elective_waiting_list.parquet")
+    snapshot = pd.to_datetime(waiting["snapshot_date"])
+    waiting = waiting.loc[snapshot.dt.month.isin([3, 6, 9, 12]) & (snapshot >= "2024-01-01")]
+    waiting = waiting.dropna(subset=["weeks_waited"])
+    lookup = refdata.lsoa(2021).set_index("lsoa_code")
+    waiting = waiting.loc[waiting["lsoa_code"].isin(lookup.index)]
+    waiting = waiting.assign(
+        period_start=pd.to_datetime(waiting["snapshot_date"]).dt.to_period("Q").dt.start_time.dt.date,
+        area_code=lookup.loc[waiting["lsoa_code"], "icb_code"].to_numpy(),
+        group=lookup.loc[waiting["lsoa_code"], "imd_quintile"].astype(str).to_numpy(),
+    )
+    # numpy's "weibull" method is Hyndman & Fan's definition 6, computed from the records.
+    expected = waiting.groupby(["period_start", "area_code", "group"])["weeks_waited"].apply(
+        lambda weeks: np.percentile(weeks.to_numpy(dtype=float), 92, method="weibull")
+    )
+    got = icb.assign(period_start=pd.to_datetime(icb["period_start"]).dt.date).set_index(
+        ["period_start", "area_code", "group"]
+    )["value"]
+    compared = got.to_frame("got").join(expected.rename("expected"), how="inner")
+    assert len(compared) >= 20
+    assert np.allclose(compared["got"], compared["expected"])
+    cells = icb.dropna(subset=["lower", "upper"])
+    assert ((cells["lower"] <= cells["value"]) & (cells["value"] <= cells["upper"])).all()
+
+
+def test_age_standardised_rates_match_a_direct_computation(
+    published: tuple[Path, str], synthetic_data: Path
+) -> None:
+    config, run_id = published
+    values = _read(config, "indicator_values", run_id)
+    england = values.loc[(values["indicator_id"] == "mh_admissions_dsr_per_100k")
+                         & (values["area_type"] == "england") & (values["breakdown"] == "overall")]  # fmt: skip
+    england = england.assign(period_start=pd.to_datetime(england["period_start"]).dt.date)
+    assert len(england) == 4
+    # By hand: ESP 2013 weights, five-year bands, ages of the population at the end of the
+    # reporting window (the run's reference date), events by the age on the record.
+    bands = np.array([*range(0, 91, 5)])
+    weights = np.array(list(stats.ESP2013.values()), dtype=float)
+    persons = pd.read_parquet(synthetic_data / "persons.parquet")
+    reference = pd.Timestamp("2025-03-31")
+    birth = pd.to_datetime(persons["date_of_birth"])
+    before_birthday = (birth.dt.month > reference.month) | (
+        (birth.dt.month == reference.month) & (birth.dt.day > reference.day)
+    )
+    age = reference.year - birth.dt.year - before_birthday.astype(int)
+    population = np.bincount(np.searchsorted(bands, age, side="right") - 1, minlength=19)
+    spells = pd.read_parquet(synthetic_data / "mh_inpatient_spells.parquet")
+    admitted = pd.to_datetime(spells["admission_date"])
+    spells = spells.loc[(admitted >= "2024-04-01") & (admitted <= "2025-03-31")]
+    quarter = pd.to_datetime(spells["admission_date"]).dt.to_period("Q").dt.start_time.dt.date
+    for period_start, part in spells.groupby(quarter):
+        events = np.bincount(np.searchsorted(bands, part["age"], side="right") - 1, minlength=19)
+        expected = (weights * events / population).sum() / weights.sum() * 100_000
+        got = england.set_index("period_start").loc[period_start]
+        assert got["value"] == pytest.approx(expected)
+        assert got["numerator"] == len(part)
+        assert got["lower"] < got["value"] < got["upper"]
 
 
 def test_completeness_recovers_the_planted_rates_by_provider(

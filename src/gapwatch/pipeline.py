@@ -137,8 +137,9 @@ def run(
         )
     report("values", f"{len(counts.cells):,} cells")
     values = indicator_values(
-        counts.cells, counts.histograms, catalogue.indicators, config.confidence, config.completeness_warning
-    )
+        counts.cells, counts.histograms, catalogue.indicators, config.confidence, config.completeness_warning,
+        standardised=counts.standardised,
+    )  # fmt: skip
     report("gaps", "quintile and Core20 gaps, SII and RII")
     measures = inequality_measures(values, catalogue.indicators, config.confidence)
     report("disclosure", config.disclosure.policy)

@@ -33,6 +33,17 @@ def test_shipped_catalogue_covers_every_metric_named_in_the_synthetic_data_guide
         assert len(indicator.reference) > 20, f"{indicator.id} cites its national definition"
 
 
+def test_the_example_in_the_catalogue_guide_loads(tmp_path: Path) -> None:
+    guide = (SYNTHETIC_DOC.parent / "catalogue.md").read_text()
+    example = guide.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "mine.yaml"
+    path.write_text(example)
+    (indicator,) = load_catalogue([path])
+    assert indicator.measure == "percentile"
+    assert indicator.percentile == 92
+    assert indicator.breakdowns[-1] == "imd_quintile:ethnic_group"
+
+
 def test_catalogue_files_are_found_in_a_folder_and_ids_are_selected(tmp_path: Path) -> None:
     catalogue = load_catalogue().select(["mmr1_age_2"])
     assert [indicator.id for indicator in catalogue] == ["mmr1_age_2"]
@@ -82,6 +93,17 @@ indicators:
             GOOD + GOOD.split("indicators:\n", 1)[1],
             r"bad\.yaml:12: id: duplicate indicator id 'screened' \(first defined at .*bad\.yaml:2\)",
         ),
+        (GOOD + "    percentile: 92\n", "a percentile measure needs percentile:"),
+        (
+            GOOD.replace("measure: proportion", "measure: percentile").replace(
+                '    numerator: {where: "screened_within_standard"}\n', '    value: "age"\n'
+            ),
+            "a percentile measure needs percentile:",
+        ),
+        (
+            GOOD.replace("measure: proportion", "measure: directly_standardised_rate"),
+            "a directly standardised rate needs a population denominator",
+        ),
         ("indicators: []\n", "no indicators defined"),
         ("something: else\n", r"bad\.yaml:1: indicators: Field required"),
     ],
@@ -96,6 +118,9 @@ indicators:
         "unparsable",
         "unknown-breakdown",
         "duplicate-id",
+        "percentile-on-a-proportion",
+        "percentile-without-which",
+        "standardised-without-population",
         "empty",
         "wrong-top-level",
     ],

@@ -59,6 +59,18 @@ def test_link_on_duckdb_keeps_every_row_with_a_reason() -> None:
     _check(refdata.link(table, "lsoa_code", 2021))
 
 
+def test_classify_gives_what_link_gives_code_for_code() -> None:
+    # The engine links each table's distinct codes with classify_lsoa; both routes must agree.
+    classified = refdata.classify_lsoa(RECORDS["lsoa_code"], 2021)
+    assert classified["lsoa_status"].tolist() == EXPECTED
+    linked = refdata.link(ibis.memtable(RECORDS), "lsoa_code", 2021).to_pandas()
+    linked = linked.sort_values("record", ignore_index=True)
+    for column in refdata.linked_columns(2021):
+        mine, theirs = classified[column], linked[column]
+        assert mine.isna().tolist() == theirs.isna().tolist(), column
+        assert mine.dropna().tolist() == theirs.dropna().tolist(), column
+
+
 def test_link_on_postgres_keeps_every_row_with_a_reason() -> None:
     url = require_postgres()
     connection = ibis.connect(url)

@@ -33,6 +33,8 @@ class Engine:
         self.locations: dict[str, str] = {}
         #: Every SQL statement sent through :meth:`query`, in order (for benchmarks and debugging).
         self.executed: list[str] = []
+        #: What the engine worked out once per session (e.g. each table's LSOA codes, linked).
+        self.cache: dict[tuple[Any, ...], Any] = {}
 
     def quote(self, name: str) -> str:
         return f"`{name}`" if self.dialect == "spark" else f'"{name}"'

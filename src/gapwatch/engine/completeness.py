@@ -17,8 +17,15 @@ import ibis
 import pandas as pd
 
 from gapwatch.engine.backends import Engine
-from gapwatch.engine.counts import _grouping_sql, _label, _period_start, period_end, prepare
-from gapwatch.model.breakdowns import UNKNOWN
+from gapwatch.engine.counts import (
+    _CODED,
+    _grouping_sql,
+    _period_start,
+    _roll_up,
+    engine_columns,
+    period_end,
+    prepare,
+)
 from gapwatch.model.config import RunConfig
 
 #: Records dated up to a month before the end of their month arrive within about 36 days
@@ -29,8 +36,7 @@ FIELDS = ("ethnicity_valid", "lsoa_valid", "sex_valid", "age_valid", "late", "du
 
 def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> pd.DataFrame:
     """Counts of valid, duplicate and late records for one source (see the module docstring)."""
-    table = engine.table(source)
-    prepared = prepare(engine, table, config.lsoa_vintage)
+    prepared = prepare(engine, source, config.lsoa_vintage)
     date = prepared[date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
@@ -49,10 +55,10 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         duplicate = ibis.literal(False)
     measures = {
         "records": ibis.literal(1),
-        "ethnicity_valid": ibis.cases((prepared["ethnic_category"] != UNKNOWN, 1), else_=0),
-        "lsoa_valid": ibis.cases((prepared["lsoa_status"] == "valid", 1), else_=0),
-        "sex_valid": ibis.cases((prepared["sex"] != UNKNOWN, 1), else_=0),
-        "age_valid": ibis.cases((prepared["age_band"] != UNKNOWN, 1), else_=0),
+        "ethnicity_valid": ibis.cases((prepared[_CODED["ethnic_category"]] != 0, 1), else_=0),
+        "lsoa_valid": prepared[_CODED["lsoa_valid"]],
+        "sex_valid": ibis.cases((prepared[_CODED["sex"]] != 0, 1), else_=0),
+        "age_valid": ibis.cases((prepared[_CODED["age_band"]] != 0, 1), else_=0),
         "late": ibis.cases((late, 1), else_=0),
         "duplicates": ibis.cases((duplicate, 1), else_=0),
     }
@@ -61,12 +67,10 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         ("icb", "overall", ("icb_code",)),
         ("provider", "overall", ("organisation_code",)),
     ]
-    inner = prepared.select(period_start=start, icb_code="icb_code", organisation_code="organisation_code",
-                            **measures)  # fmt: skip
+    inner = prepared.select(period_start=start, **engine_columns(prepared, sets), **measures)
     raw = engine.query(_grouping_sql(engine, inner, ["period_start"], sets, list(measures)))
-    labelled = _label(raw, sets).drop(columns=["breakdown", "group"])
-    for column in measures:
-        labelled[column] = pd.to_numeric(labelled[column]).astype("float64")
+    labelled = _roll_up(raw, ["period_start"], sets, list(measures), config.lsoa_vintage)
+    labelled = labelled.drop(columns=["breakdown", "group"])
     labelled.insert(0, "source", source)
     labelled["period_start"] = pd.to_datetime(labelled["period_start"]).dt.date
     labelled["period_end"] = period_end(labelled["period_start"], "quarter")

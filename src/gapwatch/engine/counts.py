@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import groupby
 
 import ibis
@@ -27,7 +28,7 @@ from gapwatch.engine.backends import Engine
 from gapwatch.engine.validate import check_source
 from gapwatch.errors import InputError, rows
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
-from gapwatch.model.catalogue import Indicator
+from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.model.config import RunConfig
 from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
 
@@ -60,6 +61,9 @@ class Counts:
     linkage: pd.DataFrame
     sources: dict[str, int] = field(default_factory=dict)
     completeness: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Numerator and population of each directly standardised rate's cells by five-year
+    #: age band (``standard_age``); bands without population are left out.
+    standardised: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,11 @@ def _period_kind(indicator: Indicator) -> str:
 def plan_scans(indicators: Iterable[Indicator]) -> list[_Scan]:
     """Group indicators that can share one scan: same source, date column and period type."""
 
-    def key(indicator: Indicator) -> tuple[str, str, str, bool]:
-        return (
-            indicator.source,
-            indicator.date_column,
-            _period_kind(indicator),
-            indicator.measure == "median",
-        )
+    def key(indicator: Indicator) -> tuple[str, str, str, str]:
+        counted = "histogram" if indicator.measure in DISTRIBUTION_MEASURES else "counts"
+        if indicator.measure == STANDARDISED:
+            counted = "by age"
+        return (indicator.source, indicator.date_column, _period_kind(indicator), counted)
 
     scans = []
     for (source, date_column, period, _), members in groupby(sorted(indicators, key=key), key=key):
@@ -91,31 +93,119 @@ def plan_scans(indicators: Iterable[Indicator]) -> list[_Scan]:
     return scans
 
 
-def _strings(value: ir.Value) -> ir.StringValue:
-    return value.cast("string").fill_null(UNKNOWN)
+#: Columns that belong to the LSOA of residence, so everyone in one place shares them.
+PLACE_COLUMNS = ("region_code", "icb_code", "sicbl_code", "ltla_code", "imd_decile", "imd_quintile", "core20")
+#: Person-level grouping columns; inside the engine each is a small integer code, 0 = unknown.
+_FLAGS = ("learning_disability", "autism", "serious_mental_illness")
+CODED_COLUMNS = ("ethnic_category", "age_band", "sex", *_FLAGS)
+#: Prepared-table names of the place and person codes (kept apart from the input's own columns,
+#: which indicator expressions read unchanged).
+_CODED = {
+    name: f"_gapwatch_{name}"
+    for name in ("place", "lsoa_valid", "organisation_code", "standard_age", *CODED_COLUMNS)
+}
 
 
-def _flag(value: ir.BooleanValue) -> ir.StringValue:
-    return ibis.cases((value, "yes"), (~value, "no"), else_=UNKNOWN)
+@dataclass(frozen=True)
+class _Places:
+    """Every distinct place (region, ICB, sub-ICB, LTLA, decile) with its grouping labels.
+
+    Place 0 is the unknown place of records whose LSOA does not link.
+    """
+
+    lookup: pd.DataFrame
+    codes: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
 
 
-def _age_band(age: ir.NumericValue) -> ir.StringValue:
-    branches = [(age < start, label) for start, label in AGE_BANDS[1:]]
-    shifted = [(condition, AGE_BANDS[index][1]) for index, (condition, _) in enumerate(branches)]
-    return ibis.cases(
-        ((age.isnull() | (age < 0) | (age > OLDEST)), UNKNOWN),
-        *shifted,
-        else_=AGE_BANDS[-1][1],
-    )
+@cache
+def _places(vintage: int) -> _Places:
+    lookup = refdata.lsoa(vintage)[list(PLACE_COLUMNS)].drop_duplicates()
+    lookup = lookup.sort_values(list(PLACE_COLUMNS), ignore_index=True)
+    lookup.insert(0, "place", np.arange(1, len(lookup) + 1, dtype=np.int32))
+    text = {
+        column: lookup[column].astype(str).to_numpy(dtype=object)
+        for column in PLACE_COLUMNS
+        if column != "core20"
+    }
+    text["core20"] = np.where(lookup["core20"].to_numpy(dtype=bool), "core20", "rest").astype(object)
+    codes, labels = {}, {}
+    for column, values in text.items():
+        uniques, inverse = np.unique(values.astype(str), return_inverse=True)
+        labels[column] = np.array([UNKNOWN, *uniques], dtype=object)
+        codes[column] = np.concatenate([[0], inverse + 1]).astype(np.int64)
+    return _Places(lookup, codes, labels)
 
 
-def _ethnic(category: ir.StringValue) -> tuple[ir.StringValue, ir.StringValue]:
+@cache
+def _code_labels() -> dict[str, np.ndarray]:
+    """Labels of the person-level codes, indexed by code (0 is ``unknown``)."""
     categories = refdata.ethnic_categories()
     valid = categories[categories["valid"]]
-    code = category.strip().upper()
-    as_group = code.substitute(dict(zip(valid["code"], valid["group"], strict=True)), else_=UNKNOWN)
-    as_category = ibis.cases((code.isin(list(valid["code"])), code), else_=UNKNOWN)
-    return as_group.fill_null(UNKNOWN), as_category.fill_null(UNKNOWN)
+    labels = {
+        "ethnic_category": [UNKNOWN, *valid["code"]],
+        "ethnic_group": [UNKNOWN, *sorted(set(valid["group"]))],
+        "age_band": [UNKNOWN, *(label for _, label in AGE_BANDS)],
+        "standard_age": [UNKNOWN, *band_labels("5y")],
+        "sex": [UNKNOWN, "male", "female"],
+        **{flag: [UNKNOWN, "yes", "no"] for flag in _FLAGS},
+    }
+    return {name: np.array(values, dtype=object) for name, values in labels.items()}
+
+
+@cache
+def _ethnic_group_of_category() -> np.ndarray:
+    """The ethnic_group code of each ethnic_category code."""
+    categories = refdata.ethnic_categories()
+    valid = categories[categories["valid"]]
+    groups = list(_code_labels()["ethnic_group"])
+    return np.array([0, *(groups.index(group) for group in valid["group"])], dtype=np.int64)
+
+
+def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> tuple[ir.Table, pd.DataFrame]:
+    """Link each distinct LSOA code of a table once; returns the answer as an engine table, and
+    the rows by ``lsoa_status`` (as :func:`gapwatch.refdata.link_summary` gives them).
+
+    A table has tens of thousands of distinct codes but can have hundreds of millions of
+    rows: normalising and classifying codes row by row was most of the cost of linking.
+    """
+    cached = engine.cache.get(("lsoa_codes", source, vintage))
+    if cached is not None:
+        return cached
+    raw = table["lsoa_code"].cast("string")
+    counts = table.group_by(_lsoa_raw=raw).agg(rows=table.count()).to_pandas()
+    classified = refdata.classify_lsoa(counts["_lsoa_raw"], vintage)
+    places = _places(vintage)
+    place = classified[list(PLACE_COLUMNS)].merge(places.lookup, on=list(PLACE_COLUMNS), how="left")["place"]
+    valid = (classified["lsoa_status"] == "valid").to_numpy()
+    dictionary = pd.DataFrame({
+        "_lsoa_raw": counts["_lsoa_raw"].astype(object),
+        _CODED["place"]: np.where(valid, place.fillna(0).to_numpy(), 0).astype(np.int32),
+        _CODED["lsoa_valid"]: valid.astype(np.int32),
+    }).dropna(subset=["_lsoa_raw"])  # fmt: skip
+    name = f"gapwatch_lsoa_codes_{len([key for key in engine.cache if key[0] == 'lsoa_codes'])}"
+    try:
+        codes = engine.connection.create_table(name, dictionary, temp=True, overwrite=True)
+    except NotImplementedError:
+        # PySpark has no temporary tables; a view over an in-memory table serves the same end.
+        codes = engine.connection.create_view(name, ibis.memtable(dictionary), overwrite=True)
+    by_status = counts.groupby(classified["lsoa_status"].to_numpy())["rows"].sum()
+    summary = pd.DataFrame({"lsoa_status": list(refdata.LSOA_STATUSES)})
+    summary["rows"] = summary["lsoa_status"].map(by_status).fillna(0).astype("int64")
+    total = int(summary["rows"].sum())
+    summary["share"] = summary["rows"] / total if total else 0.0
+    engine.cache[("lsoa_codes", source, vintage)] = (codes, summary)
+    return codes, summary
+
+
+def _age_band(age: ir.NumericValue, starts: Sequence[int]) -> ir.IntegerValue:
+    """The code (1, 2, …) of the band an age falls in; 0 when missing or impossible."""
+    branches = [(age < start, index + 1) for index, start in enumerate(starts[1:])]
+    return ibis.cases(((age.isnull() | (age < 0) | (age > OLDEST)), 0), *branches, else_=len(starts))
+
+
+def _flag(value: ir.BooleanValue) -> ir.IntegerValue:
+    return ibis.cases((value, 1), (~value, 2), else_=0)
 
 
 def _period_start(date: ir.DateValue, period: str) -> ir.DateValue:
@@ -129,34 +219,42 @@ def _period_start(date: ir.DateValue, period: str) -> ir.DateValue:
 
 def prepare(
     engine: Engine,
-    table: ir.Table,
+    source: str,
     vintage: int,
     age: Callable[[ir.Table], ir.NumericValue] | None = None,
+    table: ir.Table | None = None,
 ) -> ir.Table:
-    """Link a table and add every grouping column (strings, never missing)."""
-    linked = refdata.link(table, "lsoa_code", vintage, connection=engine.connection)
+    """Add the place and person codes of every grouping column to a source table.
+
+    The input's own columns stay as they are (indicator expressions read them); the codes
+    are the columns named in ``_CODED``, integers that are never missing (0 = unknown).
+    """
+    table = engine.table(source) if table is None else table
+    codes, _ = _lsoa_codes(engine, source, table, vintage)
+    keyed = table.mutate(_lsoa_raw=table["lsoa_code"].cast("string"))
+    joined = keyed.left_join(codes, "_lsoa_raw")
+    linked = joined.select(*table.columns, _CODED["place"], _CODED["lsoa_valid"])
     ages = age(linked) if age is not None else linked["age"]
-    ethnic_group, ethnic_category = _ethnic(linked["ethnic_category"])
+    categories = refdata.ethnic_categories()
+    valid = list(categories.loc[categories["valid"], "code"])
+    ethnic = linked["ethnic_category"].cast("string").strip().upper()
     organisation = next((column for column in ORGANISATION_COLUMNS if column in linked.columns), None)
     keys: dict[str, ir.Value] = {
-        "region_code": _strings(linked["region_code"]),
-        "icb_code": _strings(linked["icb_code"]),
-        "sicbl_code": _strings(linked["sicbl_code"]),
-        "ltla_code": _strings(linked["ltla_code"]),
-        "organisation_code": _strings(linked[organisation]) if organisation else ibis.literal(UNKNOWN),
-        "imd_quintile": _strings(linked["imd_quintile"]),
-        "imd_decile": _strings(linked["imd_decile"]),
-        "core20": ibis.cases((linked["core20"], "core20"), (~linked["core20"], "rest"), else_=UNKNOWN),
-        "ethnic_group": ethnic_group,
-        "ethnic_category": ethnic_category,
-        "age_band": _age_band(ages),
-        "sex": linked["sex"].cast("string").strip().substitute({"1": "male", "2": "female"}, else_=UNKNOWN),
-        "learning_disability": _flag(linked["learning_disability"]),
-        "autism": _flag(linked["autism"]),
-        "serious_mental_illness": _flag(linked["serious_mental_illness"]),
+        _CODED["place"]: linked[_CODED["place"]].fill_null(0),
+        _CODED["lsoa_valid"]: linked[_CODED["lsoa_valid"]].fill_null(0),
+        _CODED["organisation_code"]: (
+            linked[organisation].cast("string").fill_null(UNKNOWN) if organisation else ibis.literal(UNKNOWN)
+        ),
+        _CODED["ethnic_category"]: ethnic.substitute(
+            {code: index + 1 for index, code in enumerate(valid)}, else_=0
+        ).fill_null(0),
+        _CODED["age_band"]: _age_band(ages, band_starts("10y")).fill_null(0),
+        _CODED["standard_age"]: _age_band(ages, band_starts("5y")).fill_null(0),
+        _CODED["sex"]: (
+            linked["sex"].cast("string").strip().substitute({"1": 1, "2": 2}, else_=0).fill_null(0)
+        ),
+        **{_CODED[flag]: _flag(linked[flag]).fill_null(0) for flag in _FLAGS},
     }
-    for name in list(keys):
-        keys[name] = keys[name].fill_null(UNKNOWN)
     return linked.mutate(**keys)
 
 
@@ -175,6 +273,30 @@ def _grouping_sets(
     return sets
 
 
+def _engine_set(area: str, breakdown: str) -> tuple[str, ...]:
+    """The grouping set the engine counts for one area type and breakdown.
+
+    The engine groups by place and person codes only; areas, deciles, quintiles and
+    Core20 follow from the place, and ethnic group from ethnic category, in :func:`_roll_up`.
+    Every area type and breakdown with the same person codes shares one engine set.
+    """
+    columns = breakdown_columns(breakdown)
+    person = sorted({"ethnic_category" if column == "ethnic_group" else column
+                     for column in columns if column not in PLACE_COLUMNS})  # fmt: skip
+    if area == "provider":
+        place = ("place",) if any(column in PLACE_COLUMNS for column in columns) else ()
+        return ("organisation_code", *place, *person)
+    return ("place", *person)
+
+
+def engine_columns(
+    prepared: ir.Table, sets: Iterable[tuple[str, str, tuple[str, ...]]]
+) -> dict[str, ir.Value]:
+    """The coded grouping columns the engine sets need, by the names :func:`_roll_up` reads."""
+    needed = sorted({column for area, breakdown, _ in sets for column in _engine_set(area, breakdown)})
+    return {column: prepared[_CODED[column]] for column in needed}
+
+
 def _grouping_sql(
     engine: Engine,
     inner: ir.Table,
@@ -183,11 +305,12 @@ def _grouping_sql(
     measures: Sequence[str],
 ) -> str:
     quote = engine.quote
-    grouping_columns = sorted({column for _, _, columns in sets for column in columns})
+    engine_sets = sorted({_engine_set(area, breakdown) for area, breakdown, _ in sets})
+    grouping_columns = sorted({column for columns in engine_sets for column in columns})
     select = [*map(quote, leading), *map(quote, grouping_columns)]
     select += [f"SUM({quote(measure)}) AS {quote(measure)}" for measure in measures]
     groups = ", ".join(
-        "(" + ", ".join(quote(column) for column in (*leading, *columns)) + ")" for _, _, columns in sets
+        "(" + ", ".join(quote(column) for column in (*leading, *columns)) + ")" for columns in engine_sets
     )
     return (
         f"SELECT {', '.join(select)} FROM ({engine.compile(inner)}) AS prepared "
@@ -195,41 +318,95 @@ def _grouping_sql(
     )
 
 
-def _label(frame: pd.DataFrame, sets: list[tuple[str, str, tuple[str, ...]]]) -> pd.DataFrame:
-    """Name each result row's area and group from the grouping columns it has."""
-    grouping_columns = sorted({column for _, _, columns in sets for column in columns})
-    present = frame[grouping_columns].notna().to_numpy()
+def _roll_up(
+    raw: pd.DataFrame,
+    leading: Sequence[str],
+    sets: list[tuple[str, str, tuple[str, ...]]],
+    measures: Sequence[str],
+    vintage: int,
+) -> pd.DataFrame:
+    """Sum the engine's counts by place and person codes into every area and group, labelled.
+
+    The engine's result is small (places × codes × periods), so summing it here with
+    integer keys costs little, and it spares the engine one hash table per area type.
+    """
+    places = _places(vintage)
+    labels = _code_labels()
+    engine_sets = sorted({_engine_set(area, breakdown) for area, breakdown, _ in sets})
+    grouping_columns = sorted({column for columns in engine_sets for column in columns})
+    columns_out = [*leading, "area_type", "area_code", "breakdown", "group", *measures]
+    if raw.empty:
+        return pd.DataFrame(columns=columns_out)
+    present = raw[grouping_columns].notna().to_numpy()
     masks = present.astype(np.int64) @ (1 << np.arange(len(grouping_columns), dtype=np.int64))
-    by_mask = {
-        sum(1 << grouping_columns.index(column) for column in columns): (area, breakdown)
-        for area, breakdown, columns in sets
+    amounts = np.column_stack(
+        [np.nan_to_num(pd.to_numeric(raw[measure]).to_numpy(dtype="float64")) for measure in measures]
+    )
+    lead = [pd.factorize(raw[column], sort=True) for column in leading]
+    coded = {
+        column: raw[column].fillna(0).to_numpy().astype(np.int64)
+        for column in grouping_columns
+        if column != "organisation_code"
     }
-    rest = [column for column in frame.columns if column not in grouping_columns]
-    parts = []
-    for mask, index in pd.Series(np.arange(len(frame))).groupby(masks).groups.items():
-        area, breakdown = by_mask[int(str(mask))]
-        part = frame.iloc[np.asarray(index)]
+    if "organisation_code" in grouping_columns:
+        codes, uniques = pd.factorize(raw["organisation_code"].astype(object), sort=True)
+        coded["organisation_code"] = codes.astype(np.int64)
+        organisations = np.asarray(uniques, dtype=object)
+    # Parts are gathered as arrays and made into one frame at the end: building many small
+    # frames of strings cost more than the sums themselves.
+    out: dict[str, list[np.ndarray]] = {column: [] for column in columns_out}
+    for area, breakdown, _ in sets:
+        engine_set = _engine_set(area, breakdown)
+        selected = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
+        if not len(selected):
+            continue
+        place = coded["place"][selected] if "place" in engine_set else None
+        keys: list[tuple[np.ndarray, np.ndarray]] = [
+            (np.asarray(codes)[selected], np.asarray(uniques)) for codes, uniques in lead
+        ]
         area_column = AREA_COLUMNS[area]
-        group_columns = breakdown_columns(breakdown)
-        if group_columns:
-            group = part[group_columns[0]].astype(str)
-            for column in group_columns[1:]:
-                group = group + ":" + part[column].astype(str)
+        if area == "provider":
+            keys.append((coded["organisation_code"][selected], organisations))
+        elif area_column is not None and place is not None:
+            keys.append((places.codes[area_column][place], places.labels[area_column]))
+        for column in breakdown_columns(breakdown):
+            if column in PLACE_COLUMNS and place is not None:
+                keys.append((places.codes[column][place], places.labels[column]))
+            elif column == "ethnic_group":
+                category = coded["ethnic_category"][selected]
+                keys.append((_ethnic_group_of_category()[category], labels["ethnic_group"]))
+            else:
+                keys.append((coded[column][selected], labels[column]))
+        key = np.zeros(len(selected), dtype=np.int64)
+        for key_codes, key_labels in keys:
+            key = key * len(key_labels) + key_codes
+        unique, inverse = np.unique(key, return_inverse=True)
+        decoded = []
+        rest = unique
+        for _, uniques in reversed(keys):
+            rest, code = np.divmod(rest, len(uniques))
+            decoded.append(uniques[code])
+        decoded.reverse()
+        size = len(unique)
+        for index, column in enumerate(leading):
+            out[column].append(decoded[index])
+        out["area_type"].append(np.full(size, area, dtype=object))
+        has_area = area_column is not None
+        out["area_code"].append(decoded[len(leading)] if has_area else np.full(size, ENGLAND, dtype=object))
+        group_labels = decoded[len(leading) + has_area :]
+        out["breakdown"].append(np.full(size, breakdown, dtype=object))
+        if not group_labels:
+            out["group"].append(np.full(size, OVERALL_GROUP, dtype=object))
+        elif len(group_labels) == 1:
+            out["group"].append(group_labels[0])
         else:
-            group = pd.Series(OVERALL_GROUP, index=part.index)
-        labelled = pd.DataFrame(
-            {
-                "area_type": area,
-                "area_code": part[area_column].astype(str) if area_column else ENGLAND,
-                "breakdown": breakdown,
-                "group": group,
-            },
-            index=part.index,
-        )
-        parts.append(pd.concat([labelled, part[rest]], axis=1))
-    if not parts:
-        return pd.DataFrame(columns=["area_type", "area_code", "breakdown", "group", *rest])
-    return pd.concat(parts, ignore_index=True)
+            joined = [":".join(map(str, parts)) for parts in zip(*group_labels, strict=True)]
+            out["group"].append(np.array(joined, dtype=object))
+        for index, measure in enumerate(measures):
+            out[measure].append(np.bincount(inverse, weights=amounts[selected, index], minlength=size))
+    if not out["area_type"]:
+        return pd.DataFrame(columns=columns_out)
+    return pd.DataFrame({column: np.concatenate(arrays) for column, arrays in out.items()})
 
 
 def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Value]:
@@ -273,10 +450,9 @@ def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Valu
 
 def count_scan(
     engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one scan; returns (cells, histograms) in long form by indicator."""
-    table = engine.table(scan.source)
-    prepared = prepare(engine, table, config.lsoa_vintage)
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run one scan; returns (cells, histograms, counts by age band) in long form by indicator."""
+    prepared = prepare(engine, scan.source, config.lsoa_vintage)
     date = prepared[scan.date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
@@ -284,16 +460,26 @@ def count_scan(
     breakdowns = {breakdown for indicator in scan.indicators for breakdown in indicator.breakdowns}
     sets = _grouping_sets(areas, breakdowns, config)
 
-    if scan.indicators[0].measure == "median":
-        return _median_scan(engine, scan, prepared, sets)
+    if scan.indicators[0].measure in DISTRIBUTION_MEASURES:
+        return (*_median_scan(engine, scan, prepared, sets, config.lsoa_vintage), pd.DataFrame())
 
     measures: dict[str, ir.Value] = {}
     for indicator in scan.indicators:
         measures.update(_measure_columns(indicator, prepared))
-    grouping_columns = sorted({column for _, _, columns in sets for column in columns})
-    inner = prepared.select("period_start", *grouping_columns, **measures)
-    raw = engine.query(_grouping_sql(engine, inner, ["period_start"], sets, list(measures)))
-    labelled = _label(raw, sets)
+    leading = ["period_start"]
+    columns = engine_columns(prepared, sets)
+    if scan.indicators[0].measure == STANDARDISED:
+        leading.append("standard_age")
+        columns["standard_age"] = prepared[_CODED["standard_age"]]
+    inner = prepared.select("period_start", **columns, **measures)
+    raw = engine.query(_grouping_sql(engine, inner, leading, sets, list(measures)))
+    labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage)
+    by_age = pd.DataFrame()
+    if "standard_age" in leading:
+        labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
+        by_age = labelled.loc[labelled["standard_age"] != UNKNOWN]
+        keys = ["period_start", "area_type", "area_code", "breakdown", "group"]
+        labelled = labelled.groupby(keys, sort=False, as_index=False)[list(measures)].sum()
     cells = []
     for indicator in scan.indicators:
         wanted = labelled["breakdown"].isin(indicator.breakdowns)
@@ -302,21 +488,36 @@ def count_scan(
         for role in ("numerator", "denominator", "sum", "sum_squares"):
             column = f"{indicator.id}__{role}"
             if column in labelled:
-                part[role] = pd.to_numeric(labelled.loc[wanted, column]).astype("float64")
+                part[role] = labelled.loc[wanted, column].astype("float64")
         # A cell with nothing counted is a group that does not occur for this indicator.
         occupied = part.get("denominator", pd.Series(1.0, index=part.index)).fillna(0) != 0
         if "numerator" in part:
             occupied |= part["numerator"].fillna(0) != 0
         cells.append(part.loc[occupied])
-    return pd.concat(cells, ignore_index=True), pd.DataFrame()
+    standardised: list[pd.DataFrame] = []
+    for indicator in scan.indicators if not by_age.empty else ():
+        wanted = by_age["breakdown"].isin(indicator.breakdowns)
+        part = by_age.loc[wanted, [*CELL_ORDER[1:], "standard_age"]].copy()
+        part.insert(0, "indicator_id", indicator.id)
+        part["numerator"] = by_age.loc[wanted, f"{indicator.id}__numerator"].astype("float64")
+        standardised.append(part)
+    return (
+        pd.concat(cells, ignore_index=True),
+        pd.DataFrame(),
+        pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame(),
+    )
 
 
 def _median_scan(
-    engine: Engine, scan: _Scan, prepared: ir.Table, sets: list[tuple[str, str, tuple[str, ...]]]
+    engine: Engine,
+    scan: _Scan,
+    prepared: ir.Table,
+    sets: list[tuple[str, str, tuple[str, ...]]],
+    vintage: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Histograms of each median indicator's value: additive, so medians and their limits follow."""
+    """Histograms of each median or percentile indicator's value: additive, so the
+    median or percentile and its limits follow."""
     histograms = []
-    grouping_columns = sorted({column for _, _, columns in sets for column in columns})
     for indicator in scan.indicators:
         expressions = indicator.expressions()
         value = expressions["value"].compile(prepared).cast("float64")
@@ -324,13 +525,13 @@ def _median_scan(
         if "denominator.where" in expressions:
             keep = keep & expressions["denominator.where"].compile(prepared)
         inner = prepared.filter(keep).select(
-            "period_start", *grouping_columns, value=value, rows=ibis.literal(1)
+            "period_start", **engine_columns(prepared, sets), value=value, rows=ibis.literal(1)
         )
         raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], sets, ["rows"]))
-        labelled = _label(raw, sets)
+        labelled = _roll_up(raw, ["period_start", "value"], sets, ["rows"], vintage)
         labelled = labelled.loc[labelled["breakdown"].isin(indicator.breakdowns)]
         labelled.insert(0, "indicator_id", indicator.id)
-        labelled["rows"] = pd.to_numeric(labelled["rows"]).astype("float64")
+        labelled["rows"] = labelled["rows"].astype("float64")
         labelled["value"] = pd.to_numeric(labelled["value"]).astype("float64")
         histograms.append(labelled)
     frame = pd.concat(histograms, ignore_index=True)
@@ -341,7 +542,8 @@ def _median_scan(
 
 def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[str],
                 breakdowns: set[str], organisation: str | None) -> pd.DataFrame:  # fmt: skip
-    """People in the population table by area and group, ages taken at the reference date."""
+    """People in the population table by area, group and five-year age band (``standard_age``),
+    ages taken at the reference date."""
     table = engine.table(source)
     if organisation and organisation in table.columns:
         table = table.drop(*[column for column in ORGANISATION_COLUMNS if column in table.columns and
@@ -356,13 +558,17 @@ def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[
         )
         return years - ibis.cases((before_birthday, 1), else_=0)
 
-    prepared = prepare(engine, table, config.lsoa_vintage, age=age)
+    prepared = prepare(engine, source, config.lsoa_vintage, age=age, table=table)
     sets = _grouping_sets(areas, breakdowns, config)
-    grouping_columns = sorted({column for _, _, columns in sets for column in columns})
-    inner = prepared.select(*grouping_columns, population=ibis.literal(1))
-    raw = engine.query(_grouping_sql(engine, inner, [], sets, ["population"]))
-    labelled = _label(raw, sets)
-    labelled["population"] = pd.to_numeric(labelled["population"]).astype("float64")
+    inner = prepared.select(
+        **engine_columns(prepared, sets),
+        standard_age=prepared[_CODED["standard_age"]],
+        population=ibis.literal(1),
+    )
+    raw = engine.query(_grouping_sql(engine, inner, ["standard_age"], sets, ["population"]))
+    labelled = _roll_up(raw, ["standard_age"], sets, ["population"], config.lsoa_vintage)
+    labelled["population"] = labelled["population"].astype("float64")
+    labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
     return labelled
 
 
@@ -406,7 +612,7 @@ def count(
     populations = sorted({str(i.denominator.population) for i in indicators if i.denominator.population})
     for population_source in populations:
         check_source(engine, population_source, [], config, population=True)
-    cell_frames, histogram_frames, linkage = [], [], []
+    cell_frames, histogram_frames, age_frames, linkage = [], [], [], []
     source_rows: dict[str, int] = {}
     steps = len(scans) + len(populations) + 2
     step = 0
@@ -419,9 +625,8 @@ def count(
 
     advance("checking inputs and LSOA linkage")
     for source in sorted({scan.source for scan in scans}):
-        table = engine.table(source)
-        linked = refdata.link(table, "lsoa_code", config.lsoa_vintage, connection=engine.connection)
-        summary = refdata.link_summary(linked)
+        _, summary = _lsoa_codes(engine, source, engine.table(source), config.lsoa_vintage)
+        summary = summary.copy()
         summary.insert(0, "source", source)
         statuses = summary.set_index("lsoa_status")["rows"]
         if statuses.sum() > 0 and statuses.get("valid", 0) == 0:
@@ -444,7 +649,11 @@ def count(
         source_rows[source] = int(summary["rows"].sum())
     for scan in scans:
         advance(f"{scan.source}: {', '.join(i.id for i in scan.indicators)}")
-        cells, histograms = count_scan(engine, scan, config, areas)
+        cells, histograms, by_age = count_scan(engine, scan, config, areas)
+        if not by_age.empty:
+            by_age["period_end"] = period_end(by_age["period_start"], scan.period)
+            by_age["period_start"] = pd.to_datetime(by_age["period_start"]).dt.date
+            age_frames.append(by_age)
         by_id = {indicator.id: indicator for indicator in scan.indicators}
         for indicator_id, part in cells.groupby("indicator_id", sort=False):
             indicator = by_id[str(indicator_id)]
@@ -458,6 +667,7 @@ def count(
             histograms["period_start"] = pd.to_datetime(histograms["period_start"]).dt.date
             histogram_frames.append(histograms)
     cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
+    standardised: list[pd.DataFrame] = []
     if not cells.empty:
         # Engines return groups in any order; a fixed order makes every run's output identical.
         cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
@@ -469,14 +679,17 @@ def count(
         for organisation in sorted({_organisation_column(engine, i.source) or "" for i in users}):
             members = [i for i in users if (_organisation_column(engine, i.source) or "") == organisation]
             breakdowns = {b for i in members for b in i.breakdowns}
-            people = _population(engine, population_source, config, areas, breakdowns, organisation or None)
+            by_age = _population(engine, population_source, config, areas, breakdowns, organisation or None)
             keys = ["area_type", "area_code", "breakdown", "group"]
+            people = by_age.groupby(keys, sort=False, as_index=False)["population"].sum()
             for indicator in members:
                 mine = cells["indicator_id"] == indicator.id
                 joined = cells.loc[mine].drop(columns=["denominator"], errors="ignore")
                 joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
                 joined = joined.rename(columns={"population": "denominator"})
                 cells = pd.concat([cells.loc[~mine], joined], ignore_index=True)
+                if indicator.measure == STANDARDISED:
+                    standardised.append(_standardised(indicator, joined, by_age, age_frames))
     advance("completeness of ethnicity, LSOA, sex and age")
     from gapwatch.engine.completeness import completeness_all
 
@@ -486,7 +699,32 @@ def count(
     histograms_all = pd.concat(histogram_frames, ignore_index=True) if histogram_frames else pd.DataFrame()
     if not histograms_all.empty:
         histograms_all = histograms_all.sort_values([*CELL_ORDER, "value"], kind="stable", ignore_index=True)
-    return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows, quality)
+    by_band = pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame()
+    if not by_band.empty:
+        by_band = by_band.sort_values([*CELL_ORDER, "standard_age"], kind="stable", ignore_index=True)
+    return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows, quality, by_band)
+
+
+def _standardised(
+    indicator: Indicator, cells: pd.DataFrame, population: pd.DataFrame, numerators: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Numerator and population of each of an indicator's cells by five-year age band.
+
+    Every band with people in the cell's population is listed (a band without events has
+    numerator 0). Events of unknown age, or in a band with no population, cannot be
+    standardised and are left out; the cell's crude counts still include them.
+    """
+    keys = ["area_type", "area_code", "breakdown", "group"]
+    known = population.loc[population["standard_age"] != UNKNOWN, [*keys, "standard_age", "population"]]
+    bands = cells[["indicator_id", "period_start", "period_end", *keys]].merge(known, on=keys)
+    events = [frame.loc[frame["indicator_id"] == indicator.id] for frame in numerators]
+    if events:
+        on = ["indicator_id", "period_start", "period_end", *keys, "standard_age"]
+        bands = bands.merge(pd.concat(events, ignore_index=True)[[*on, "numerator"]], on=on, how="left")
+    else:
+        bands["numerator"] = 0.0
+    bands["numerator"] = bands["numerator"].fillna(0.0)
+    return bands
 
 
 def _organisation_column(engine: Engine, source: str) -> str | None:

@@ -26,7 +26,12 @@ from gapwatch.model.breakdowns import BREAKDOWNS, DEFAULT_BREAKDOWNS, check_brea
 from gapwatch.model.expressions import Expression, parse
 from gapwatch.model.yamlfile import YamlDocument
 
-Measure = Literal["proportion", "crude_rate", "median", "mean"]
+Measure = Literal["proportion", "crude_rate", "directly_standardised_rate", "median", "percentile", "mean"]
+#: Measures computed from a histogram of the value, which the engine counts instead of records.
+DISTRIBUTION_MEASURES = ("median", "percentile")
+#: Rates standardised by age to the 2013 European Standard Population; the engine counts
+#: the numerator and the population in each five-year age band.
+STANDARDISED = "directly_standardised_rate"
 Period = Literal["month", "quarter", "financial_year", "rolling_12_months"]
 Polarity = Literal["higher_is_better", "lower_is_better", "no_judgement"]
 
@@ -74,7 +79,10 @@ class Indicator(BaseModel):
     measure: Measure
     denominator: Count = Count()
     numerator: Count | None = None
-    value: str | None = Field(None, description="for median and mean: the expression summarised")
+    value: str | None = Field(None, description="for median, percentile and mean: the expression summarised")
+    percentile: float | None = Field(
+        None, gt=0, lt=100, description="for a percentile: which one (92 for the 92nd percentile)"
+    )
     multiplier: float = 1.0
     unit: str = ""
     polarity: Polarity
@@ -101,9 +109,11 @@ class Indicator(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Indicator:
-        if self.measure in ("proportion", "crude_rate") and self.numerator is None:
+        if self.measure in ("proportion", "crude_rate", STANDARDISED) and self.numerator is None:
             raise ValueError(f"a {self.measure} needs a numerator")
-        if self.measure in ("median", "mean"):
+        if (self.measure == "percentile") != (self.percentile is not None):
+            raise ValueError("a percentile measure needs percentile: (e.g. 92), and only it takes one")
+        if self.measure in ("median", "percentile", "mean"):
             if self.value is None:
                 raise ValueError(f"a {self.measure} needs a value expression")
             if self.numerator is not None:
@@ -113,6 +123,11 @@ class Indicator(BaseModel):
                 raise ValueError("a proportion's denominator counts rows of its source table")
             if self.numerator is not None and (self.numerator.population or self.numerator.sum):
                 raise ValueError("a proportion's numerator counts rows of its source table")
+        if self.measure == STANDARDISED and not self.denominator.population:
+            raise ValueError(
+                "a directly standardised rate needs a population denominator "
+                "(denominator: {population: persons}) to count people by age"
+            )
         if self.numerator is not None and self.numerator.population:
             raise ValueError("a numerator cannot be a population table")
         if self.denominator.population and self.period == "rolling_12_months":

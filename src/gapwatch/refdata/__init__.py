@@ -15,13 +15,14 @@ from gapwatch.refdata.geography import (
     nhs_trusts,
     sub_icb_locations,
 )
-from gapwatch.refdata.linkage import LSOA_STATUSES, link, link_summary, linked_columns
+from gapwatch.refdata.linkage import LSOA_STATUSES, classify_lsoa, link, link_summary, linked_columns
 from gapwatch.refdata.population import lsoa_weights_2011_to_2021, population
 
 __all__ = [
     "LSOA_STATUSES",
     "age_band",
     "band_labels",
+    "classify_lsoa",
     "convert_lsoa",
     "esp2013",
     "ethnic_categories",

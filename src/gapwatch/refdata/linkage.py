@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from functools import cache
 
 import ibis
@@ -102,6 +103,35 @@ def link(
     )
     keep = [*table.columns, *linked_columns(chosen)]
     return joined.mutate(lsoa_status=status).select(*keep, "lsoa_status")
+
+
+def classify_lsoa(codes: pd.Series, vintage: int = 2021) -> pd.DataFrame:
+    """Link distinct LSOA codes in pandas, by exactly the rules of :func:`link`.
+
+    For engines that link each distinct code once (a table has tens of thousands of
+    distinct codes but may have hundreds of millions of rows) and join the answer back.
+    Returns one row per input code, in order: ``lsoa_status`` and the columns of
+    :func:`linked_columns` (missing unless the status is ``valid``).
+
+    >>> classify_lsoa(pd.Series(["e01000001 ", "W01000001", None, "E0100"])).lsoa_status.tolist()
+    ['valid', 'welsh', 'missing', 'malformed']
+    """
+    chosen = check_vintage(vintage)
+    # The same whitespace as Ibis's strip(), so both routes agree code for code.
+    key = codes.astype("string").str.strip(string.whitespace).str.upper()
+    lookup = _lookup(chosen)
+    linked = pd.DataFrame({_KEY: key.to_numpy()}).merge(lookup, on=_KEY, how="left")
+    other = key.isin(set(_other_vintage_codes(chosen)[_KEY])).to_numpy()
+    missing = (key.isna() | (key == "")).to_numpy()
+    well_formed = key.str.fullmatch(r"[EW]01[0-9]{6}").fillna(False).to_numpy(dtype=bool)
+    status = pd.Series("unknown", index=linked.index, dtype=object)
+    status[other] = "other_vintage"
+    status[key.str.startswith("W01").fillna(False).to_numpy(dtype=bool)] = "welsh"
+    status[linked["imd_decile"].notna().to_numpy()] = "valid"
+    status[~well_formed] = "malformed"
+    status[missing] = "missing"
+    linked.insert(0, "lsoa_status", status)
+    return linked.drop(columns=[_KEY])
 
 
 def link_summary(linked: ir.Table) -> pd.DataFrame:

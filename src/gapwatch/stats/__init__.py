@@ -11,6 +11,7 @@ from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.heat import heat_measures
 from gapwatch.stats.intervals import byars, exact_poisson, poisson_limits, wilson, z_value
 from gapwatch.stats.means import mean
+from gapwatch.stats.medians import median_from_counts, percentile_from_counts
 from gapwatch.stats.proportions import proportion
 from gapwatch.stats.rates import rate
 from gapwatch.stats.sii import regression_weights, sii
@@ -29,7 +30,9 @@ __all__ = [
     "heat_measures",
     "isr",
     "mean",
+    "median_from_counts",
     "mover_difference",
+    "percentile_from_counts",
     "poisson_limits",
     "proportion",
     "rate",

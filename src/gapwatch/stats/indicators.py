@@ -18,14 +18,15 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
-from gapwatch.model.catalogue import Indicator
+from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.stats.compare import compare
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
-from gapwatch.stats.medians import median_from_counts
+from gapwatch.stats.medians import percentile_from_counts
 from gapwatch.stats.proportions import proportion
 from gapwatch.stats.rates import rate
 from gapwatch.stats.sii import sii
+from gapwatch.stats.standardisation import dsr
 
 CELL_KEYS = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown", "group"]
 AREA_KEYS = ["indicator_id", "period_start", "period_end", "area_type", "area_code"]
@@ -65,27 +66,37 @@ def indicator_values(
     indicators: Mapping[str, Indicator],
     confidence: float = 0.95,
     completeness_warning: float = 0.9,
+    standardised: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per cell: ``CELL_KEYS…, numerator, denominator, value, lower, upper, note``
     plus the 95% limits used by the SII (``lower_95``, ``upper_95``) and ``completeness``:
     the share of the breakdown's denominator in known groups (a gap measured where only
     part of the records can be placed can mislead; below ``completeness_warning`` the
-    note says so)."""
+    note says so). Directly standardised rates come from ``standardised``: each cell's
+    numerator and population by five-year age band (Dobson limits)."""
     parts = []
     for indicator_id, frame in cells.groupby("indicator_id", sort=False):
         indicator = indicators[str(indicator_id)]
         frame = frame.reset_index(drop=True)
         if "numerator" not in frame:
             frame["numerator"] = np.nan
-        if indicator.measure == "median":
+        if indicator.measure in DISTRIBUTION_MEASURES:
             mine = histograms.loc[histograms["indicator_id"] == indicator_id]
             keys = [key for key in CELL_KEYS if key != "period_end"]
-            at = median_from_counts(mine, "value", "rows", keys, confidence)
-            at95 = median_from_counts(mine, "value", "rows", keys, 0.95)
+            percentile = indicator.percentile or 50.0
+            at = percentile_from_counts(mine, "value", "rows", keys, percentile, confidence)
+            if confidence != 0.95:
+                at95 = percentile_from_counts(mine, "value", "rows", keys, percentile, 0.95)
+            else:
+                at95 = at
             at["lower_95"], at["upper_95"] = at95["lower"].to_numpy(), at95["upper"].to_numpy()
             frame = frame.drop(columns=["denominator"]).merge(at, on=keys, how="left")
             for column in ("value", "lower", "upper", "lower_95", "upper_95"):
                 frame[column] = frame[column] * indicator.multiplier
+        elif indicator.measure == STANDARDISED:
+            bands = standardised if standardised is not None else pd.DataFrame()
+            mine = bands.loc[bands["indicator_id"] == indicator_id] if not bands.empty else bands
+            frame = frame.merge(_standardised(mine, indicator, confidence), on=CELL_KEYS, how="left")
         else:
             limits = _limits(frame, indicator, confidence)
             frame["value"] = limits["value"].to_numpy()
@@ -94,7 +105,7 @@ def indicator_values(
             at95 = limits if confidence == 0.95 else _limits(frame, indicator, 0.95)
             frame["lower_95"] = at95["lower"].to_numpy()
             frame["upper_95"] = at95["upper"].to_numpy()
-        frame["note"] = ""
+        frame["note"] = frame.pop("_note").fillna("") if "_note" in frame else ""
         small = frame["denominator"] < max(indicator.minimum_denominator, 1)
         if small.any():
             frame.loc[small, ["value", "lower", "upper", "lower_95", "upper_95"]] = np.nan
@@ -102,6 +113,23 @@ def indicator_values(
         parts.append(frame)
     values = pd.concat(parts, ignore_index=True)
     return _completeness(_comparisons(values, indicators), completeness_warning)
+
+
+def _standardised(bands: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.DataFrame:
+    """Directly standardised rate of each cell (ESP 2013, Dobson limits) from its age bands."""
+    columns = [*CELL_KEYS, "value", "lower", "upper", "lower_95", "upper_95", "_note"]
+    if bands.empty:
+        return pd.DataFrame(columns=columns)
+
+    def rates(level: float) -> pd.DataFrame:
+        return dsr(bands, "numerator", "population", list(CELL_KEYS), "standard_age",
+                   confidence=level, multiplier=indicator.multiplier)  # fmt: skip
+
+    at = rates(confidence)
+    at95 = at if confidence == 0.95 else rates(0.95)
+    at = at.rename(columns={"note": "_note"})
+    at["lower_95"], at["upper_95"] = at95["lower"].to_numpy(), at95["upper"].to_numpy()
+    return at[columns]
 
 
 #: Breakdowns whose field is often unrecorded, and the words for it in a warning.
