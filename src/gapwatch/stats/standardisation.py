@@ -27,10 +27,12 @@ def _standard_weights(frame: pd.DataFrame, age_band: str, standard: Any) -> np.n
         return as_float_array(frame[standard], standard)
     if isinstance(standard, str) and standard.lower() == "esp2013":
         require_columns(frame, [age_band])
-        labels = frame[age_band].astype(str).str.strip()
+        # Each distinct label is cleaned once: frames of every cell repeat a few labels.
+        codes, uniques = pd.factorize(frame[age_band].astype(str))
+        labels = pd.Series(uniques, dtype=object).str.strip()
         # Leading zeros ("05-09") are common in extracts; the standard has none.
         labels = labels.str.replace(r"(?<!\d)0(\d)", r"\1", regex=True)
-        mapped = labels.map(ESP2013)
+        mapped = pd.Series(labels.map(ESP2013).to_numpy(dtype="float64")[codes], index=frame.index)
         unknown = mapped.isna()
         if unknown.any():
             raise InputError(
