@@ -243,7 +243,10 @@ def _arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     fields = []
     for name, kind in SCHEMA[table]:
         column = converted.column(name)
-        if kind == "TEXT" and not pa.types.is_string(column.type):
+        if kind == "TEXT" and pa.types.is_large_string(column.type):
+            # pandas' own strings arrive as large strings: a cast, not a trip through Python.
+            column = column.cast(pa.string())
+        elif kind == "TEXT" and not pa.types.is_string(column.type):
             column = pa.array(
                 [None if value is None else str(value) for value in column.to_pylist()], pa.string()
             )
