@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from scipy import special
 
 from gapwatch import refdata
 from gapwatch.cli.main import main
 from gapwatch.synth import OUTCOMES, generate
+from gapwatch.synth.calendar import Window
+from gapwatch.synth.generate import generate_with_workers
+from gapwatch.synth.model import cells, log_odds_table, probability
+from gapwatch.synth.people import CELLS_PER_ICB
+from gapwatch.synth.services import _rare_events
+
+# The package exports the function ``generate``, which hides the module of that name.
+generate_module = sys.modules["gapwatch.synth.generate"]
 
 ICB = "QOP"  # NHS Greater Manchester ICB
 
@@ -111,3 +123,67 @@ def test_refuses_a_non_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["synth", "--out", str(tmp_path), "--persons", "10"]) == 1
     assert "pass --overwrite" in capsys.readouterr().err
     assert (tmp_path / "keep.txt").exists()
+
+
+def test_files_do_not_depend_on_the_number_of_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks, so each producer reads several and row groups span chunks.
+    monkeypatch.setattr(generate_module, "CHUNK", 7_000)
+    alone, shared = tmp_path / "alone", tmp_path / "shared"
+    generate_with_workers(20_000, 5, alone, [ICB], "2024-01", 6, False, None, 1)
+    generate_with_workers(20_000, 5, shared, [ICB], "2024-01", 6, False, None, 2)
+    names = sorted(path.name for path in alone.iterdir())
+    assert names == sorted(path.name for path in shared.iterdir())
+    for name in names:
+        assert (alone / name).read_bytes() == (shared / name).read_bytes(), name
+
+
+def test_tables_have_the_documented_types(synthetic: Path) -> None:
+    expected = {"person_id": pa.int64(), "age": pa.int16(), "lsoa_code": pa.string(), "sex": pa.string(),
+                "ethnic_category": pa.string(), "learning_disability": pa.bool_(), "received_date": pa.date32(),
+                "snapshot_date": pa.date32(), "gp_practice_code": pa.string()}  # fmt: skip
+    schema = pq.read_schema(synthetic / "cervical_screening.parquet")
+    for column, kind in expected.items():
+        assert schema.field(column).type == kind, column
+    # Codes are written as Parquet dictionaries but read back as plain strings.
+    referrals = pd.read_parquet(synthetic / "autism_referrals.parquet")
+    assert not isinstance(referrals.provider_code.dtype, pd.CategoricalDtype)
+    assert referrals.assessment_date.isna().any()
+    assert referrals.assessment_date.notna().any()
+
+
+def test_faults_are_planted_at_their_rates(synthetic: Path) -> None:
+    waiting = pd.read_parquet(synthetic / "elective_waiting_list.parquet")
+    late = (pd.to_datetime(waiting.received_date) - pd.to_datetime(waiting.snapshot_date)).dt.days > 5
+    assert abs(late.mean() - 0.02) < 4 * np.sqrt(0.02 * 0.98 / len(waiting))
+    ethnicity = waiting.ethnic_category
+    assert set(ethnicity.dropna()) <= {*"ABCDEFGHJKLMNPRS", "Z", "99"}
+    spells = pd.read_parquet(synthetic / "autism_waiting_list.parquet")
+    assert (spells.weeks_waited >= 0).all()
+
+
+def test_probability_tables_match_the_model() -> None:
+    icbs = ["E54000008", "E54000057", "E54000036"]
+    window = Window("2023-04", 36)
+    rng = np.random.default_rng(3)
+    cell = rng.integers(0, len(icbs) * CELLS_PER_ICB, 500)
+    month = rng.integers(0, window.months, 500)
+    codes, quintile, group = cells(icbs)
+    for outcome in OUTCOMES.values():
+        table = special.expit(log_odds_table(outcome, icbs, window.progress(np.arange(window.months)), 11))
+        expected = probability(outcome, quintile[cell], group[cell], codes[cell], window.progress(month), 11)
+        np.testing.assert_allclose(table[month, cell], expected, rtol=1e-12)
+
+
+def test_rare_events_have_their_chance_each_month() -> None:
+    rng = np.random.default_rng(8)
+    chance = np.where(np.arange(200_000) % 3 == 0, 0.004, 0.0002)
+    growth = 1 + np.linspace(0, 0.5, 24)
+    rows, month = _rare_events(rng, chance, 24, growth)
+    assert (np.diff(month) >= 0).all()
+    expected = chance.sum() * growth
+    observed = np.bincount(month, minlength=24)
+    assert (np.abs(observed - expected) < 4 * np.sqrt(expected)).all()
+    frequent = rows % 3 == 0
+    assert abs(frequent.mean() - 0.004 / (0.004 + 2 * 0.0002)) < 0.02

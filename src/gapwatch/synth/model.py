@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import special
 
+from gapwatch.synth.people import GROUPS, QUINTILES
+
 STORIES = ("average_up_gap_wider", "gap_closing", "none")
 #: Log-odds change over the whole window for the quintiles a story moves.
 STORY_EFFECT = 1.2
@@ -103,6 +105,30 @@ def probability(
     )
     result: np.ndarray = special.expit(log_odds)
     return result
+
+
+def cells(icb_codes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ICB code, IMD quintile and ethnic group of every cell, ICB by ICB (``People.cell``)."""
+    icbs = np.repeat(np.asarray(icb_codes, dtype=str), QUINTILES * len(GROUPS))
+    quintile = np.tile(np.repeat(np.arange(1, QUINTILES + 1), len(GROUPS)), len(icb_codes))
+    group = np.tile(np.asarray(GROUPS), QUINTILES * len(icb_codes))
+    return icbs, quintile, group
+
+
+def log_odds_table(outcome: Outcome, icb_codes: list[str], progress: np.ndarray, seed: int) -> np.ndarray:
+    """The log-odds of :func:`probability` for every month and cell, shape (months, cells).
+
+    ``progress`` holds each month's time through the window; cells number ICB (position in
+    ``icb_codes``) × IMD quintile (1 to 5) × ethnic group (position in ``GROUPS``), the
+    ``cell`` of :class:`gapwatch.synth.people.People`.
+    """
+    icbs, quintile, group = cells(icb_codes)
+    fixed = special.logit(outcome.level) + outcome.deprivation * (3 - quintile) / 2
+    fixed = fixed + np.array([outcome.ethnicity.get(name, 0.0) for name in group])
+    fixed = fixed + icb_effect(outcome, icbs, seed)
+    story = story_effect(outcome, icbs, quintile, 1.0, seed)
+    table: np.ndarray = fixed[None, :] + story[None, :] * np.asarray(progress, dtype=np.float64)[:, None]
+    return table
 
 
 SCREENING_ETHNICITY = {"Asian": -0.3, "Black": -0.2, "Other": -0.3, "Mixed": -0.1}

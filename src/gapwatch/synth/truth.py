@@ -12,50 +12,71 @@ import pandas as pd
 from gapwatch.synth import faults
 from gapwatch.synth.calendar import Window
 from gapwatch.synth.model import CLOSING_SHARE, OUTCOMES, STORY_EFFECT, story_of
+from gapwatch.synth.people import CELLS_PER_ICB, GROUPS, QUINTILES
 from gapwatch.synth.services import TruthRows
 
 
 class TruthAccumulator:
-    """Sums of generating probabilities by indicator, quarter, ICB and group."""
+    """Sums of generating probabilities and row counts by indicator, quarter and cell.
 
-    def __init__(self, window: Window) -> None:
+    Cells are ICB × IMD quintile × ethnic group (``People.cell``); the breakdowns of the
+    truth file are sums over them. Each indicator's sums grow chunk by chunk in one
+    process, so they do not depend on how work was shared between processes.
+    """
+
+    def __init__(self, window: Window, icb_codes: list[str]) -> None:
         self.window = window
-        self.parts: list[pd.DataFrame] = []
+        self.icb_codes = icb_codes
+        self.quarters = (window.months + 2) // 3
+        self.cells = len(icb_codes) * CELLS_PER_ICB
+        self.sums: dict[str, np.ndarray] = {}
+        self.counts: dict[str, np.ndarray] = {}
 
-    def add(self, people: pd.DataFrame, truths: list[TruthRows]) -> None:
+    def add(self, truths: list[TruthRows]) -> None:
+        size = self.quarters * self.cells
         for truth in truths:
-            if truth.rows.size == 0:
-                continue
+            if truth.indicator_id not in self.sums:
+                self.sums[truth.indicator_id] = np.zeros(size)
+                self.counts[truth.indicator_id] = np.zeros(size, dtype=np.int64)
             inside = (truth.period_index >= 0) & (truth.period_index < self.window.months)
-            rows = truth.rows[inside]
-            frame = pd.DataFrame(
-                {
-                    "indicator_id": truth.indicator_id,
-                    "period": truth.period_index[inside] // 3,
-                    "icb_code": people.icb_code.to_numpy()[rows],
-                    "imd_quintile": people.imd_quintile.to_numpy()[rows].astype(str),
-                    "ethnic_group": people.true_ethnic_group.to_numpy()[rows],
-                    "probability": truth.probability[inside],
-                }
-            )
-            for breakdown, column in (("overall", None), ("imd_quintile", "imd_quintile"),
-                                      ("ethnic_group", "ethnic_group")):  # fmt: skip
-                keys = ["indicator_id", "period", "icb_code"] + ([column] if column else [])
-                summed = frame.groupby(keys, sort=False).probability.agg(["sum", "count"]).reset_index()
-                summed["breakdown"] = breakdown
-                summed["group"] = summed[column] if column else "all"
-                self.parts.append(
-                    summed[["indicator_id", "period", "icb_code", "breakdown", "group", "sum", "count"]]
-                )
+            key = (truth.period_index[inside] // 3) * self.cells + truth.cell[inside]
+            weights = truth.probability[inside]
+            self.sums[truth.indicator_id] += np.bincount(key, weights=weights, minlength=size)
+            self.counts[truth.indicator_id] += np.bincount(key, minlength=size)
+
+    def merge(self, other: TruthAccumulator) -> None:
+        """Take over the indicators another accumulator summed (each is summed in one place)."""
+        for indicator in other.sums:
+            if indicator in self.sums:
+                raise ValueError(f"{indicator}: truth summed in two places")
+            self.sums[indicator] = other.sums[indicator]
+            self.counts[indicator] = other.counts[indicator]
 
     def table(self) -> pd.DataFrame:
         keys = ["indicator_id", "period", "icb_code", "breakdown", "group"]
-        total = (
-            pd.concat(self.parts, ignore_index=True)
-            .groupby(keys, sort=True)[["sum", "count"]]
-            .sum()
-            .reset_index()
-        )
+        shape = (self.quarters, len(self.icb_codes), QUINTILES, len(GROUPS))
+        parts = []
+        for indicator in self.sums:
+            sums = self.sums[indicator].reshape(shape)
+            counts = self.counts[indicator].reshape(shape)
+            margins = [
+                ("overall", ["all"], sums.sum(axis=(2, 3))[..., None], counts.sum(axis=(2, 3))[..., None]),
+                ("imd_quintile", [str(quintile) for quintile in range(1, QUINTILES + 1)],
+                 sums.sum(axis=3), counts.sum(axis=3)),
+                ("ethnic_group", GROUPS, sums.sum(axis=2), counts.sum(axis=2)),
+            ]  # fmt: skip
+            for breakdown, groups, summed, counted in margins:
+                period, icb, group = np.nonzero(counted)
+                parts.append(pd.DataFrame({
+                    "indicator_id": indicator,
+                    "period": period,
+                    "icb_code": np.asarray(self.icb_codes, dtype=object)[icb],
+                    "breakdown": breakdown,
+                    "group": np.asarray(groups, dtype=object)[group],
+                    "sum": summed[period, icb, group],
+                    "count": counted[period, icb, group],
+                }))  # fmt: skip
+        total = pd.concat(parts, ignore_index=True).sort_values(keys, ignore_index=True)
         starts = self.window.month_start(total.period.to_numpy() * 3)
         ends = self.window.month_end(np.minimum(total.period.to_numpy() * 3 + 2, self.window.months - 1))
         return pd.DataFrame(
