@@ -574,8 +574,19 @@ def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[
 
 def period_end(start: pd.Series, period: str) -> pd.Series:
     months = {"month": 1, "quarter": 3, "financial_year": 12, "rolling_12_months": 3}[period]
-    starts = pd.to_datetime(start)
-    return (starts + pd.DateOffset(months=months) - pd.Timedelta(days=1)).dt.date
+    # Millions of cells share a few dozen periods: each distinct start is worked out once;
+    # a missing start (code -1) picks the None appended at the end.
+    codes, uniques = pd.factorize(pd.to_datetime(start))
+    ends = (pd.DatetimeIndex(uniques) + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date
+    return pd.Series(np.array([*ends, None], dtype=object)[codes], index=start.index)
+
+
+def as_dates(values: pd.Series) -> pd.Series:
+    """Period starts as calendar dates, each distinct one converted once."""
+    codes, uniques = pd.factorize(pd.to_datetime(values))
+    # A missing start (code -1) picks the None appended at the end.
+    dates = np.array([*pd.DatetimeIndex(uniques).date, None], dtype=object)
+    return pd.Series(dates[codes], index=values.index)
 
 
 def _rolling(cells: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
@@ -652,7 +663,7 @@ def count(
         cells, histograms, by_age = count_scan(engine, scan, config, areas)
         if not by_age.empty:
             by_age["period_end"] = period_end(by_age["period_start"], scan.period)
-            by_age["period_start"] = pd.to_datetime(by_age["period_start"]).dt.date
+            by_age["period_start"] = as_dates(by_age["period_start"])
             age_frames.append(by_age)
         by_id = {indicator.id: indicator for indicator in scan.indicators}
         for indicator_id, part in cells.groupby("indicator_id", sort=False):
@@ -661,10 +672,10 @@ def count(
                 part = _rolling(part, config)
             else:
                 part = part.assign(period_end=period_end(part["period_start"], indicator.period))
-                part["period_start"] = pd.to_datetime(part["period_start"]).dt.date
+                part["period_start"] = as_dates(part["period_start"])
             cell_frames.append(part)
         if not histograms.empty:
-            histograms["period_start"] = pd.to_datetime(histograms["period_start"]).dt.date
+            histograms["period_start"] = as_dates(histograms["period_start"])
             histogram_frames.append(histograms)
     cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
     standardised: list[pd.DataFrame] = []
