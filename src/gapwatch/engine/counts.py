@@ -1,11 +1,13 @@
 """Compile indicator definitions to Ibis and count every cell in one scan per source.
 
-For each source table (and each date column and period type used with it), the engine
-builds one Ibis expression that links records to deprivation and geography, derives
-the grouping columns of every area type and breakdown, and turns each indicator's
-numerator and denominator into a column. A single ``GROUP BY GROUPING SETS`` query over
-that expression then counts every indicator × period × area × group cell at once.
-Grouping columns are never missing (a missing or invalid field is the group
+For each source table (and each date column, period type and kind of count used with
+it), the engine builds one Ibis expression that links records to deprivation and
+geography through a table of the source's distinct LSOA codes, derives integer codes of
+the record's place (region, ICB, sub-ICB, local authority and IMD decile together) and
+person groups, and turns each indicator's numerator and denominator into a column. A
+single ``GROUP BY GROUPING SETS`` query over that expression counts by place and person
+codes; :func:`_roll_up` then sums that small result into every indicator × period × area
+× group cell. Codes are never missing (a missing or invalid field is code 0, the group
 ``unknown``), so the missing columns of a result row say which grouping set it belongs to.
 
 Only aggregates leave the engine.
