@@ -47,12 +47,6 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         if "received_date" in prepared.columns
         else ibis.literal(False)
     )
-    if "person_id" in prepared.columns:
-        # The first of a person's records on a date counts once; the rest are duplicates.
-        order = ibis.row_number().over(group_by=[prepared["person_id"], date], order_by=[date])
-        duplicate = order > 0
-    else:
-        duplicate = ibis.literal(False)
     measures = {
         "records": ibis.literal(1),
         "ethnicity_valid": ibis.cases((prepared[_CODED["ethnic_category"]] != 0, 1), else_=0),
@@ -60,16 +54,38 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         "sex_valid": ibis.cases((prepared[_CODED["sex"]] != 0, 1), else_=0),
         "age_valid": ibis.cases((prepared[_CODED["age_band"]] != 0, 1), else_=0),
         "late": ibis.cases((late, 1), else_=0),
-        "duplicates": ibis.cases((duplicate, 1), else_=0),
     }
     sets: list[tuple[str, str, tuple[str, ...]]] = [
         ("england", "overall", ()),
         ("icb", "overall", ("icb_code",)),
         ("provider", "overall", ("organisation_code",)),
     ]
-    inner = prepared.select(period_start=start, **engine_columns(prepared, sets), **measures)
+    grouping = engine_columns(prepared, sets)
+    inner = prepared.select(period_start=start, **grouping, **measures)
     raw = engine.query(_grouping_sql(engine, inner, ["period_start"], sets, list(measures)))
     labelled = _roll_up(raw, ["period_start"], sets, list(measures), config.lsoa_vintage)
+    keys = ["period_start", "area_type", "area_code"]
+    labelled["duplicates"] = 0.0
+    if "person_id" in prepared.columns and not labelled.empty:
+        # The first of a person's records on a date counts once; the rest are duplicates.
+        # A window carries every column it is given through its sort, so it gets only the
+        # grouping codes, in a query of its own; the counts above need no window at all.
+        narrow = prepared.select(
+            "person_id", _gapwatch_date=date, period_start=start, **grouping
+        )
+        order = ibis.row_number().over(
+            group_by=[narrow["person_id"], narrow["_gapwatch_date"]], order_by=[narrow["_gapwatch_date"]]
+        )
+        ranked = narrow.mutate(_gapwatch_order=order)
+        extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
+            "period_start", *grouping, duplicates=ibis.literal(1)
+        )
+        raw = engine.query(_grouping_sql(engine, extra, ["period_start"], sets, ["duplicates"]))
+        found = _roll_up(raw, ["period_start"], sets, ["duplicates"], config.lsoa_vintage)
+        if not found.empty:
+            found = found.drop(columns=["breakdown", "group"])
+            labelled = labelled.drop(columns="duplicates").merge(found, on=keys, how="left")
+            labelled["duplicates"] = labelled["duplicates"].fillna(0.0)
     labelled = labelled.drop(columns=["breakdown", "group"])
     labelled.insert(0, "source", source)
     labelled["period_start"] = pd.to_datetime(labelled["period_start"]).dt.date

@@ -15,9 +15,11 @@ Only aggregates leave the engine.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, reduce
 from itertools import groupby
 
 import ibis
@@ -320,23 +322,62 @@ def _grouping_sql(
     )
 
 
+def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct values of non-negative integer keys below ``size``, and the
+    position of each key among them (``np.unique(key, return_inverse=True)``).
+
+    Where the key space is not much larger than the keys, marking the keys present in a
+    table is linear and spares the sort, which was most of the time of a roll-up.
+    """
+    if 0 < size <= max(4 * len(key), 1 << 20):
+        present = np.zeros(size, dtype=bool)
+        present[key] = True
+        unique = np.flatnonzero(present)
+        position = np.zeros(size, dtype=np.int64)
+        position[unique] = np.arange(len(unique))
+        return unique, position[key]
+    unique, inverse = np.unique(key, return_inverse=True)
+    return unique, inverse.reshape(-1)
+
+
+#: A column of labels made up in parts: each part's codes into its own labels.
+_Parts = list[tuple[np.ndarray, np.ndarray]]
+
+
+def _labels(parts: _Parts, categorical: bool) -> np.ndarray | pd.Categorical:
+    if not categorical:
+        return np.concatenate([labels[codes] for codes, labels in parts])
+    # One set of categories for all parts, so that millions of rows hold small codes
+    # rather than strings (sorted, so that ordering by the column orders by its text).
+    everything = np.concatenate([labels for _, labels in parts]).astype(str)
+    categories, mapping = np.unique(everything, return_inverse=True)
+    codes, offset = [], 0
+    for part_codes, labels in parts:
+        codes.append(mapping[offset : offset + len(labels)][part_codes])
+        offset += len(labels)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
+
+
 def _roll_up(
     raw: pd.DataFrame,
     leading: Sequence[str],
     sets: list[tuple[str, str, tuple[str, ...]]],
     measures: Sequence[str],
     vintage: int,
+    categorical: bool = False,
 ) -> pd.DataFrame:
     """Sum the engine's counts by place and person codes into every area and group, labelled.
 
     The engine's result is small (places × codes × periods), so summing it here with
     integer keys costs little, and it spares the engine one hash table per area type.
+    With ``categorical``, the text columns (area, breakdown, group) are pandas categoricals.
     """
     places = _places(vintage)
     labels = _code_labels()
     engine_sets = sorted({_engine_set(area, breakdown) for area, breakdown, _ in sets})
     grouping_columns = sorted({column for columns in engine_sets for column in columns})
-    columns_out = [*leading, "area_type", "area_code", "breakdown", "group", *measures]
+    text_columns = ["area_type", "area_code", "breakdown", "group"]
+    columns_out = [*leading, *text_columns, *measures]
     if raw.empty:
         return pd.DataFrame(columns=columns_out)
     present = raw[grouping_columns].notna().to_numpy()
@@ -354,9 +395,10 @@ def _roll_up(
         codes, uniques = pd.factorize(raw["organisation_code"].astype(object), sort=True)
         coded["organisation_code"] = codes.astype(np.int64)
         organisations = np.asarray(uniques, dtype=object)
-    # Parts are gathered as arrays and made into one frame at the end: building many small
-    # frames of strings cost more than the sums themselves.
-    out: dict[str, list[np.ndarray]] = {column: [] for column in columns_out}
+    # Every output column is gathered as parts of codes into small label arrays, and labels
+    # are only looked up at the end: building strings row by row cost more than the sums.
+    parts: dict[str, _Parts] = {column: [] for column in [*leading, *text_columns]}
+    sums: dict[str, list[np.ndarray]] = {measure: [] for measure in measures}
     for area, breakdown, _ in sets:
         engine_set = _engine_set(area, breakdown)
         selected = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
@@ -380,35 +422,54 @@ def _roll_up(
             else:
                 keys.append((coded[column][selected], labels[column]))
         key = np.zeros(len(selected), dtype=np.int64)
+        size = 1
         for key_codes, key_labels in keys:
             key = key * len(key_labels) + key_codes
-        unique, inverse = np.unique(key, return_inverse=True)
-        decoded = []
+            size *= len(key_labels)
+        unique, inverse = _distinct(key, size)
+        decoded: list[np.ndarray] = []
         rest = unique
         for _, uniques in reversed(keys):
             rest, code = np.divmod(rest, len(uniques))
-            decoded.append(uniques[code])
+            decoded.append(code)
         decoded.reverse()
-        size = len(unique)
+        count = len(unique)
+        zeros = np.zeros(count, dtype=np.int64)
         for index, column in enumerate(leading):
-            out[column].append(decoded[index])
-        out["area_type"].append(np.full(size, area, dtype=object))
+            parts[column].append((decoded[index], keys[index][1]))
+        parts["area_type"].append((zeros, np.array([area], dtype=object)))
         has_area = area_column is not None
-        out["area_code"].append(decoded[len(leading)] if has_area else np.full(size, ENGLAND, dtype=object))
-        group_labels = decoded[len(leading) + has_area :]
-        out["breakdown"].append(np.full(size, breakdown, dtype=object))
-        if not group_labels:
-            out["group"].append(np.full(size, OVERALL_GROUP, dtype=object))
-        elif len(group_labels) == 1:
-            out["group"].append(group_labels[0])
+        first = len(leading) + has_area
+        if has_area:
+            parts["area_code"].append((decoded[len(leading)], keys[len(leading)][1]))
         else:
-            joined = [":".join(map(str, parts)) for parts in zip(*group_labels, strict=True)]
-            out["group"].append(np.array(joined, dtype=object))
+            parts["area_code"].append((zeros, np.array([ENGLAND], dtype=object)))
+        parts["breakdown"].append((zeros, np.array([breakdown], dtype=object)))
+        group_codes, group_keys = decoded[first:], keys[first:]
+        if not group_codes:
+            parts["group"].append((zeros, np.array([OVERALL_GROUP], dtype=object)))
+        elif len(group_codes) == 1:
+            parts["group"].append((group_codes[0], group_keys[0][1]))
+        else:
+            # An intersection's label ("1:Asian") is built once per distinct pair, not per row.
+            pair = np.zeros(count, dtype=np.int64)
+            for codes, (_, uniques) in zip(group_codes, group_keys, strict=True):
+                pair = pair * len(uniques) + codes
+            distinct_pairs, pair_codes = np.unique(pair, return_inverse=True)
+            names, rest = [], distinct_pairs
+            for _, uniques in reversed(group_keys):
+                rest, code = np.divmod(rest, len(uniques))
+                names.append(uniques[code])
+            joined = [":".join(map(str, labels)) for labels in zip(*reversed(names), strict=True)]
+            parts["group"].append((pair_codes.reshape(-1), np.array(joined, dtype=object)))
         for index, measure in enumerate(measures):
-            out[measure].append(np.bincount(inverse, weights=amounts[selected, index], minlength=size))
-    if not out["area_type"]:
+            sums[measure].append(np.bincount(inverse, weights=amounts[selected, index], minlength=count))
+    if not parts["area_type"]:
         return pd.DataFrame(columns=columns_out)
-    return pd.DataFrame({column: np.concatenate(arrays) for column, arrays in out.items()})
+    out: dict[str, Any] = {column: _labels(parts[column], False) for column in leading}
+    out.update({column: _labels(parts[column], categorical) for column in text_columns})
+    out.update({measure: np.concatenate(sums[measure]) for measure in measures})
+    return pd.DataFrame(out)
 
 
 def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Value]:
@@ -450,6 +511,16 @@ def _measure_columns(indicator: Indicator, table: ir.Table) -> dict[str, ir.Valu
     return columns
 
 
+def _counted_rows(indicator: Indicator, table: ir.Table) -> ir.BooleanValue | None:
+    """The rows that can add to any of an indicator's counts (its ``denominator.where``),
+    or None when every row can."""
+    expressions = indicator.expressions()
+    if "denominator.where" not in expressions:
+        return None
+    condition: ir.BooleanValue = expressions["denominator.where"].compile(table)
+    return condition.fill_null(False)
+
+
 def count_scan(
     engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -465,6 +536,12 @@ def count_scan(
     if scan.indicators[0].measure in DISTRIBUTION_MEASURES:
         return (*_median_scan(engine, scan, prepared, sets, config.lsoa_vintage), pd.DataFrame())
 
+    counted = [_counted_rows(indicator, prepared) for indicator in scan.indicators]
+    if all(condition is not None for condition in counted):
+        # Rows outside every indicator's denominator add nothing to any count; leaving them
+        # out before grouping spares most of the work where, say, only quarter-end snapshots
+        # count. A group left with no rows is one the indicators would not report anyway.
+        prepared = prepared.filter(reduce(operator.or_, counted))
     measures: dict[str, ir.Value] = {}
     for indicator in scan.indicators:
         measures.update(_measure_columns(indicator, prepared))
@@ -526,20 +603,40 @@ def _median_scan(
         keep = value.notnull()
         if "denominator.where" in expressions:
             keep = keep & expressions["denominator.where"].compile(prepared)
+        mine = [item for item in sets if item[1] in indicator.breakdowns]
         inner = prepared.filter(keep).select(
-            "period_start", **engine_columns(prepared, sets), value=value, rows=ibis.literal(1)
+            "period_start", **engine_columns(prepared, mine), value=value, rows=ibis.literal(1)
         )
-        raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], sets, ["rows"]))
-        labelled = _roll_up(raw, ["period_start", "value"], sets, ["rows"], vintage)
-        labelled = labelled.loc[labelled["breakdown"].isin(indicator.breakdowns)]
-        labelled.insert(0, "indicator_id", indicator.id)
+        raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], mine, ["rows"]))
+        # Histograms run to millions of rows: their text columns stay categorical.
+        labelled = _roll_up(raw, ["period_start", "value"], mine, ["rows"], vintage, categorical=True)
+        labelled.insert(0, "indicator_id", pd.Categorical.from_codes(
+            np.zeros(len(labelled), dtype=np.int8), categories=[indicator.id]))  # fmt: skip
         labelled["rows"] = labelled["rows"].astype("float64")
         labelled["value"] = pd.to_numeric(labelled["value"]).astype("float64")
         histograms.append(labelled)
-    frame = pd.concat(histograms, ignore_index=True)
+    frame = concat_categorical(histograms)
     keys = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
-    cells = frame.groupby(keys, sort=False, as_index=False).agg(denominator=("rows", "sum"))
+    cells = frame.groupby(keys, sort=False, observed=True, as_index=False).agg(denominator=("rows", "sum"))
+    for column in keys:
+        if isinstance(cells[column].dtype, pd.CategoricalDtype):
+            cells[column] = cells[column].astype(cells[column].cat.categories.dtype)
     return cells, frame
+
+
+def concat_categorical(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """``pd.concat`` that keeps categorical columns categorical (pandas falls back to text
+    when the frames' categories differ, which costs a string per row)."""
+    frames = [frame for frame in frames if len(frame.columns)]
+    if not frames:
+        return pd.DataFrame()
+    frames = [frame.copy() for frame in frames]
+    for column in frames[0].columns:
+        if all(isinstance(frame[column].dtype, pd.CategoricalDtype) for frame in frames):
+            union = sorted({value for frame in frames for value in frame[column].cat.categories})
+            for frame in frames:
+                frame[column] = frame[column].cat.set_categories(union)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[str],
@@ -583,9 +680,14 @@ def period_end(start: pd.Series, period: str) -> pd.Series:
     return pd.Series(np.array([*ends, None], dtype=object)[codes], index=start.index)
 
 
-def as_dates(values: pd.Series) -> pd.Series:
-    """Period starts as calendar dates, each distinct one converted once."""
-    codes, uniques = pd.factorize(pd.to_datetime(values))
+def as_dates(values: pd.Series, categorical: bool = False) -> pd.Series:
+    """Period starts as calendar dates, each distinct one converted once (as a categorical of
+    dates with ``categorical``: millions of histogram rows share a few dozen periods)."""
+    codes, uniques = pd.factorize(pd.to_datetime(values), sort=True)
+    if categorical:
+        return pd.Series(
+            pd.Categorical.from_codes(codes, categories=list(pd.DatetimeIndex(uniques).date)), index=values.index
+        )
     # A missing start (code -1) picks the None appended at the end.
     dates = np.array([*pd.DatetimeIndex(uniques).date, None], dtype=object)
     return pd.Series(dates[codes], index=values.index)
@@ -677,7 +779,7 @@ def count(
                 part["period_start"] = as_dates(part["period_start"])
             cell_frames.append(part)
         if not histograms.empty:
-            histograms["period_start"] = as_dates(histograms["period_start"])
+            histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
             histogram_frames.append(histograms)
     cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
     standardised: list[pd.DataFrame] = []
@@ -686,6 +788,7 @@ def count(
         cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
     # Denominators that are populations: counted once per population table, joined to every period.
     population_users = [indicator for indicator in indicators if indicator.denominator.population]
+    with_population: dict[str, pd.DataFrame] = {}
     for population_source in populations:
         users = [i for i in population_users if i.denominator.population == population_source]
         advance(f"{population_source} (population denominators)")
@@ -700,18 +803,21 @@ def count(
                 joined = cells.loc[mine].drop(columns=["denominator"], errors="ignore")
                 joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
                 joined = joined.rename(columns={"population": "denominator"})
-                cells = pd.concat([cells.loc[~mine], joined], ignore_index=True)
+                with_population[indicator.id] = joined
                 if indicator.measure == STANDARDISED:
                     standardised.append(_standardised(indicator, joined, by_age, age_frames))
+    if with_population:
+        # One concatenation at the end: one per indicator copied every cell each time.
+        others = cells.loc[~cells["indicator_id"].isin(list(with_population))]
+        cells = pd.concat([others, *with_population.values()], ignore_index=True)
     advance("completeness of ethnicity, LSOA, sex and age")
     from gapwatch.engine.completeness import completeness_all
 
     dated = sorted({(scan.source, scan.date_column) for scan in scans})
     first_date = dict(reversed(dated))
     quality = completeness_all(engine, sorted(first_date.items()), config)
-    histograms_all = pd.concat(histogram_frames, ignore_index=True) if histogram_frames else pd.DataFrame()
-    if not histograms_all.empty:
-        histograms_all = histograms_all.sort_values([*CELL_ORDER, "value"], kind="stable", ignore_index=True)
+    # Histograms keep the order the engine gave: the statistics sort each cell's values.
+    histograms_all = concat_categorical(histogram_frames)
     by_band = pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame()
     if not by_band.empty:
         by_band = by_band.sort_values([*CELL_ORDER, "standard_age"], kind="stable", ignore_index=True)

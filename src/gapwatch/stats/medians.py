@@ -74,7 +74,7 @@ def percentile_from_counts(
     share = percentile / 100
     frame = frame.loc[frame[count] > 0]
     group = (
-        frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy()
+        frame.groupby(keys, sort=True, dropna=False, observed=True).ngroup().to_numpy()
         if keys else np.zeros(len(frame), dtype=np.int64)
     )  # fmt: skip
     # One integer sort key (group, then the value's rank) sorts millions of histogram rows
@@ -85,6 +85,10 @@ def percentile_from_counts(
     if keys:
         first = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]])) if len(group) else order
         groups = frame[keys].iloc[order[first]].reset_index(drop=True)
+        for key in keys:
+            # Categorical keys (histograms of millions of rows) come back as plain values.
+            if isinstance(groups[key].dtype, pd.CategoricalDtype):
+                groups[key] = groups[key].astype(groups[key].cat.categories.dtype)
     else:
         groups = pd.DataFrame(index=[0] if len(frame) else [])
     counts = frame[count].to_numpy(dtype="float64")[order]
