@@ -106,8 +106,11 @@ CODED_COLUMNS = ("ethnic_category", "age_band", "sex", *_FLAGS)
 #: which indicator expressions read unchanged).
 _CODED = {
     name: f"_gapwatch_{name}"
-    for name in ("place", "lsoa_valid", "organisation_code", "standard_age", *CODED_COLUMNS)
+    for name in ("place", "lsoa_valid", "organisation_code", "standard_age", "flags", *CODED_COLUMNS)
 }
+#: Person codes of three values each (0 unknown, 1, 2) packed into one ``flags`` code, the
+#: first the most significant: one grouping set by place and flags replaces one per field.
+PACKED = ("sex", *_FLAGS)
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,10 @@ def prepare(
         ),
         **{_CODED[flag]: _flag(linked[flag]).fill_null(0) for flag in _FLAGS},
     }
+    flags: ir.IntegerValue = ibis.literal(0, type="int16")
+    for name in PACKED:
+        flags = flags * 3 + keys[_CODED[name]]
+    keys[_CODED["flags"]] = flags
     return linked.mutate(**keys)
 
 
@@ -277,12 +284,14 @@ def _grouping_sets(
     return sets
 
 
-def _engine_set(area: str, breakdown: str) -> tuple[str, ...]:
+def _engine_set(area: str, breakdown: str, packed: bool = False) -> tuple[str, ...]:
     """The grouping set the engine counts for one area type and breakdown.
 
     The engine groups by place and person codes only; areas, deciles, quintiles and
     Core20 follow from the place, and ethnic group from ethnic category, in :func:`_roll_up`.
-    Every area type and breakdown with the same person codes shares one engine set.
+    Every area type and breakdown with the same person codes shares one engine set. With
+    ``packed``, those needing at most sex and the three flags share one set by place and
+    ``flags``.
     """
     columns = breakdown_columns(breakdown)
     person = sorted({"ethnic_category" if column == "ethnic_group" else column
@@ -290,14 +299,31 @@ def _engine_set(area: str, breakdown: str) -> tuple[str, ...]:
     if area == "provider":
         place = ("place",) if any(column in PLACE_COLUMNS for column in columns) else ()
         return ("organisation_code", *place, *person)
+    if packed and set(person) <= set(PACKED):
+        return ("place", "flags")
     return ("place", *person)
+
+
+def _engine_sets(sets: Iterable[tuple[str, str, tuple[str, ...]]]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """:func:`_engine_set` of each (area, breakdown), packing sex and flags when any is asked for.
+
+    Where nothing asks for sex or a flag, counting by place alone is cheaper than by place
+    and flags, so the flags are packed only when some breakdown needs them.
+    """
+    items = [(area, breakdown) for area, breakdown, _ in sets]
+    packed = any(
+        area != "provider" and set(_engine_set(area, breakdown)[1:]) & set(PACKED)
+        and set(_engine_set(area, breakdown)[1:]) <= set(PACKED)
+        for area, breakdown in items
+    )
+    return {item: _engine_set(*item, packed=packed) for item in items}
 
 
 def engine_columns(
     prepared: ir.Table, sets: Iterable[tuple[str, str, tuple[str, ...]]]
 ) -> dict[str, ir.Value]:
     """The coded grouping columns the engine sets need, by the names :func:`_roll_up` reads."""
-    needed = sorted({column for area, breakdown, _ in sets for column in _engine_set(area, breakdown)})
+    needed = sorted({column for columns in _engine_sets(sets).values() for column in columns})
     return {column: prepared[_CODED[column]] for column in needed}
 
 
@@ -309,7 +335,7 @@ def _grouping_sql(
     measures: Sequence[str],
 ) -> str:
     quote = engine.quote
-    engine_sets = sorted({_engine_set(area, breakdown) for area, breakdown, _ in sets})
+    engine_sets = sorted(set(_engine_sets(sets).values()))
     grouping_columns = sorted({column for columns in engine_sets for column in columns})
     select = [*map(quote, leading), *map(quote, grouping_columns)]
     select += [f"SUM({quote(measure)}) AS {quote(measure)}" for measure in measures]
@@ -374,7 +400,8 @@ def _roll_up(
     """
     places = _places(vintage)
     labels = _code_labels()
-    engine_sets = sorted({_engine_set(area, breakdown) for area, breakdown, _ in sets})
+    chosen = _engine_sets(sets)
+    engine_sets = sorted(set(chosen.values()))
     grouping_columns = sorted({column for columns in engine_sets for column in columns})
     text_columns = ["area_type", "area_code", "breakdown", "group"]
     columns_out = [*leading, *text_columns, *measures]
@@ -395,12 +422,18 @@ def _roll_up(
         codes, uniques = pd.factorize(raw["organisation_code"].astype(object), sort=True)
         coded["organisation_code"] = codes.astype(np.int64)
         organisations = np.asarray(uniques, dtype=object)
+    unpacked: dict[str, np.ndarray] = {}
+    if "flags" in coded:
+        rest = coded["flags"]
+        for name in reversed(PACKED):
+            rest, unpacked[name] = np.divmod(rest, 3)
     # Every output column is gathered as parts of codes into small label arrays, and labels
     # are only looked up at the end: building strings row by row cost more than the sums.
     parts: dict[str, _Parts] = {column: [] for column in [*leading, *text_columns]}
     sums: dict[str, list[np.ndarray]] = {measure: [] for measure in measures}
     for area, breakdown, _ in sets:
-        engine_set = _engine_set(area, breakdown)
+        engine_set = chosen[(area, breakdown)]
+        person_codes = unpacked if "flags" in engine_set else coded
         selected = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
         if not len(selected):
             continue
@@ -420,7 +453,7 @@ def _roll_up(
                 category = coded["ethnic_category"][selected]
                 keys.append((_ethnic_group_of_category()[category], labels["ethnic_group"]))
             else:
-                keys.append((coded[column][selected], labels[column]))
+                keys.append((person_codes[column][selected], labels[column]))
         key = np.zeros(len(selected), dtype=np.int64)
         size = 1
         for key_codes, key_labels in keys:
