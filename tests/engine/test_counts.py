@@ -169,3 +169,38 @@ def test_month_financial_year_and_rolling_periods_add_up(
     assert (str(rolling.Index), str(rolling.period_end)) == ("2024-04-01", "2025-03-31")
     assert rolling.denominator == results["quarter"]["denominator"].sum() == len(eligible)
     assert rolling.numerator == results["quarter"]["numerator"].sum()
+
+
+def test_completeness_counted_in_the_indicator_scan_equals_a_scan_of_its_own(
+    records: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Where an indicator counts every record of its source, the completeness counts ride
+    in the same scan (one scan per source); they must equal those of a scan of their own."""
+    from gapwatch.engine.completeness import completeness_all
+
+    _, frame = records
+    planted = frame.iloc[:30].copy()  # the same person on the same date: 30 duplicates
+    data = pd.concat([frame, planted], ignore_index=True)
+    data.to_parquet(tmp_path / "screening.parquet", index=False)
+    (tmp_path / "catalogue.yaml").write_text(
+        CATALOGUE.replace('denominator: {where: "age >= 25"}', "denominator: {}")
+    )
+    config = RunConfig.model_validate(
+        {"data": str(tmp_path), "periods": {"start": "2024-04", "end": "2025-03"},
+         "areas": ["england", "icb", "provider"]}
+    )  # fmt: skip
+    catalogue = load_catalogue([tmp_path / "catalogue.yaml"])
+    with engine_for("duckdb") as engine:
+        engine.register_file("screening", tmp_path / "screening.parquet")
+        folded = count(engine, list(catalogue), config).completeness
+        scans = [sql for sql in engine.executed if "GROUPING SETS" in sql]
+    # The indicator's counts with the completeness counts, and the duplicates' narrow window.
+    assert len(scans) == 2, scans
+    with engine_for("duckdb") as engine:
+        engine.register_file("screening", tmp_path / "screening.parquet")
+        alone = completeness_all(engine, [("screening", "snapshot_date")], config)
+    pd.testing.assert_frame_equal(folded, alone, check_dtype=False)
+    england = folded.loc[folded["area_type"] == "england"]
+    assert england["records"].sum() == len(data)
+    assert england["duplicates"].sum() == 30
+    assert england["sex_valid"].sum() == data["sex"].isin(["1", "2"]).sum()

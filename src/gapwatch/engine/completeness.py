@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import ibis
+import ibis.expr.types as ir
 import pandas as pd
 
 from gapwatch.engine.backends import Engine
@@ -34,14 +35,18 @@ LATE_DAYS = 45
 FIELDS = ("ethnicity_valid", "lsoa_valid", "sex_valid", "age_valid", "late", "duplicates")
 
 
-def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> pd.DataFrame:
-    """Counts of valid, duplicate and late records for one source (see the module docstring)."""
-    prepared = prepare(engine, source, config.lsoa_vintage)
-    date = prepared[date_column].cast("date")
-    first, last = config.periods.first_day, config.periods.last_day
-    prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
-    date = prepared[date_column].cast("date")
-    start = _period_start(date, "quarter")
+#: Where completeness is counted: England, each ICB of residence and each organisation.
+SETS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("england", "overall", ()),
+    ("icb", "overall", ("icb_code",)),
+    ("provider", "overall", ("organisation_code",)),
+]
+#: Prefix of the completeness counts when they share a scan with indicator counts.
+PREFIX = "completeness__"
+
+
+def measure_columns(prepared: ir.Table, date: ir.DateValue) -> dict[str, ir.Value]:
+    """The completeness counts of each record (all but duplicates), named with ``PREFIX``."""
     late = (
         prepared["received_date"].cast("date").delta(date, unit="day") > LATE_DAYS
         if "received_date" in prepared.columns
@@ -55,23 +60,32 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         "age_valid": ibis.cases((prepared[_CODED["age_band"]] != 0, 1), else_=0),
         "late": ibis.cases((late, 1), else_=0),
     }
-    sets: list[tuple[str, str, tuple[str, ...]]] = [
-        ("england", "overall", ()),
-        ("icb", "overall", ("icb_code",)),
-        ("provider", "overall", ("organisation_code",)),
-    ]
-    grouping = engine_columns(prepared, sets)
-    inner = prepared.select(period_start=start, **grouping, **measures)
-    raw = engine.query(_grouping_sql(engine, inner, ["period_start"], sets, list(measures)))
-    labelled = _roll_up(raw, ["period_start"], sets, list(measures), config.lsoa_vintage)
+    return {PREFIX + name: value for name, value in measures.items()}
+
+
+def label(
+    engine: Engine,
+    source: str,
+    prepared: ir.Table,
+    date: ir.DateValue,
+    raw: pd.DataFrame,
+    sets: list[tuple[str, str, tuple[str, ...]]],
+    config: RunConfig,
+) -> pd.DataFrame:
+    """Completeness by source, quarter and area, from an engine result that holds the
+    ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added."""
+    measures = [column for column in raw.columns if column.startswith(PREFIX)]
+    labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets)
+    labelled = labelled.rename(columns={column: column.removeprefix(PREFIX) for column in measures})
     keys = ["period_start", "area_type", "area_code"]
     labelled["duplicates"] = 0.0
     if "person_id" in prepared.columns and not labelled.empty:
         # The first of a person's records on a date counts once; the rest are duplicates.
         # A window carries every column it is given through its sort, so it gets only the
-        # grouping codes, in a query of its own; the counts above need no window at all.
+        # grouping codes, in a query of its own; the other counts need no window at all.
+        grouping = engine_columns(prepared, SETS)
         narrow = prepared.select(
-            "person_id", _gapwatch_date=date, period_start=start, **grouping
+            "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping
         )
         order = ibis.row_number().over(
             group_by=[narrow["person_id"], narrow["_gapwatch_date"]], order_by=[narrow["_gapwatch_date"]]
@@ -80,8 +94,8 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
             "period_start", *grouping, duplicates=ibis.literal(1)
         )
-        raw = engine.query(_grouping_sql(engine, extra, ["period_start"], sets, ["duplicates"]))
-        found = _roll_up(raw, ["period_start"], sets, ["duplicates"], config.lsoa_vintage)
+        found_raw = engine.query(_grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"]))
+        found = _roll_up(found_raw, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
         if not found.empty:
             found = found.drop(columns=["breakdown", "group"])
             labelled = labelled.drop(columns="duplicates").merge(found, on=keys, how="left")
@@ -93,9 +107,32 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     return labelled
 
 
-def completeness_all(engine: Engine, sources: Sequence[tuple[str, str]], config: RunConfig) -> pd.DataFrame:
-    """:func:`completeness` of every (source, date column) pair, one table."""
-    frames = [completeness(engine, source, date_column, config) for source, date_column in sources]
+def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> pd.DataFrame:
+    """Counts of valid, duplicate and late records for one source (see the module docstring),
+    in a scan of its own (the engine folds them into an indicator scan where it can)."""
+    prepared = prepare(engine, source, config.lsoa_vintage)
+    date = prepared[date_column].cast("date")
+    first, last = config.periods.first_day, config.periods.last_day
+    prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
+    date = prepared[date_column].cast("date")
+    measures = measure_columns(prepared, date)
+    inner = prepared.select(
+        period_start=_period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
+    )
+    raw = engine.query(_grouping_sql(engine, inner, ["period_start"], SETS, list(measures)))
+    return label(engine, source, prepared, date, raw, SETS, config)
+
+
+def completeness_all(
+    engine: Engine,
+    sources: Sequence[tuple[str, str]],
+    config: RunConfig,
+    counted: Sequence[pd.DataFrame] = (),
+) -> pd.DataFrame:
+    """:func:`completeness` of every (source, date column) pair, with those ``counted``
+    already (in the engine's indicator scans), as one table."""
+    frames = [*counted]
+    frames += [completeness(engine, source, date_column, config) for source, date_column in sources]
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame()

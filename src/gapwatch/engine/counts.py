@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 from dataclasses import dataclass, field
 from functools import cache, reduce
 from itertools import groupby
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -381,7 +381,7 @@ def _labels(parts: _Parts, categorical: bool) -> np.ndarray | pd.Categorical:
     for part_codes, labels in parts:
         codes.append(mapping[offset : offset + len(labels)][part_codes])
         offset += len(labels)
-    return pd.Categorical.from_codes(np.concatenate(codes), categories=categories)
+    return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(categories))
 
 
 def _roll_up(
@@ -391,16 +391,18 @@ def _roll_up(
     measures: Sequence[str],
     vintage: int,
     categorical: bool = False,
+    all_sets: Sequence[tuple[str, str, tuple[str, ...]]] | None = None,
 ) -> pd.DataFrame:
     """Sum the engine's counts by place and person codes into every area and group, labelled.
 
     The engine's result is small (places × codes × periods), so summing it here with
     integer keys costs little, and it spares the engine one hash table per area type.
     With ``categorical``, the text columns (area, breakdown, group) are pandas categoricals.
+    ``all_sets`` are the sets the engine's query counted, when ``sets`` are only some of them.
     """
     places = _places(vintage)
     labels = _code_labels()
-    chosen = _engine_sets(sets)
+    chosen = _engine_sets([*sets, *(all_sets or [])])
     engine_sets = sorted(set(chosen.values()))
     grouping_columns = sorted({column for columns in engine_sets for column in columns})
     text_columns = ["area_type", "area_code", "breakdown", "group"]
@@ -486,8 +488,8 @@ def _roll_up(
         else:
             # An intersection's label ("1:Asian") is built once per distinct pair, not per row.
             pair = np.zeros(count, dtype=np.int64)
-            for codes, (_, uniques) in zip(group_codes, group_keys, strict=True):
-                pair = pair * len(uniques) + codes
+            for part_codes, (_, part_labels) in zip(group_codes, group_keys, strict=True):
+                pair = pair * len(part_labels) + part_codes
             distinct_pairs, pair_codes = np.unique(pair, return_inverse=True)
             names, rest = [], distinct_pairs
             for _, uniques in reversed(group_keys):
@@ -554,23 +556,43 @@ def _counted_rows(indicator: Indicator, table: ir.Table) -> ir.BooleanValue | No
     return condition.fill_null(False)
 
 
+def _foldable(scan: _Scan) -> bool:
+    """Whether a scan can count the completeness of its source too: its records are all
+    those of the source in the window (no row filter), counted by quarter."""
+    first = scan.indicators[0]
+    return (
+        scan.period == "quarter"
+        and first.measure not in DISTRIBUTION_MEASURES
+        and first.measure != STANDARDISED
+        and any("denominator.where" not in indicator.expressions() for indicator in scan.indicators)
+    )
+
+
 def count_scan(
-    engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run one scan; returns (cells, histograms, counts by age band) in long form by indicator."""
+    engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str], quality: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Run one scan; returns (cells, histograms, counts by age band, completeness) in long
+    form by indicator. With ``quality`` (see :func:`_foldable`), the same scan counts the
+    source's completeness (:mod:`gapwatch.engine.completeness`)."""
+    from gapwatch.engine import completeness
+
     prepared = prepare(engine, scan.source, config.lsoa_vintage)
     date = prepared[scan.date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
+    date = prepared[scan.date_column].cast("date")
+    within = prepared
     prepared = prepared.mutate(period_start=_period_start(date, scan.period))
     breakdowns = {breakdown for indicator in scan.indicators for breakdown in indicator.breakdowns}
     sets = _grouping_sets(areas, breakdowns, config)
 
     if scan.indicators[0].measure in DISTRIBUTION_MEASURES:
-        return (*_median_scan(engine, scan, prepared, sets, config.lsoa_vintage), pd.DataFrame())
+        found, histograms = _median_scan(engine, scan, prepared, sets, config.lsoa_vintage)
+        return found, histograms, pd.DataFrame(), pd.DataFrame()
 
     counted = [_counted_rows(indicator, prepared) for indicator in scan.indicators]
-    if all(condition is not None for condition in counted):
+    quality = quality and _foldable(scan)
+    if all(condition is not None for condition in counted) and not quality:
         # Rows outside every indicator's denominator add nothing to any count; leaving them
         # out before grouping spares most of the work where, say, only quarter-end snapshots
         # count. A group left with no rows is one the indicators would not report anyway.
@@ -583,9 +605,21 @@ def count_scan(
     if scan.indicators[0].measure == STANDARDISED:
         leading.append("standard_age")
         columns["standard_age"] = prepared[_CODED["standard_age"]]
-    inner = prepared.select("period_start", **columns, **measures)
-    raw = engine.query(_grouping_sql(engine, inner, leading, sets, list(measures)))
-    labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage)
+    query_sets = sets
+    quality_measures: dict[str, ir.Value] = {}
+    if quality:
+        quality_measures = completeness.measure_columns(prepared, date)
+        query_sets = [*sets, *(item for item in completeness.SETS if item not in sets)]
+        columns.update(engine_columns(prepared, query_sets))
+    inner = prepared.select("period_start", **columns, **measures, **quality_measures)
+    raw = engine.query(
+        _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
+    )
+    quality_frame = (
+        completeness.label(engine, scan.source, within, date, raw, query_sets, config)
+        if quality else pd.DataFrame()
+    )  # fmt: skip
+    labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, all_sets=query_sets)
     by_age = pd.DataFrame()
     if "standard_age" in leading:
         labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
@@ -617,6 +651,7 @@ def count_scan(
         pd.concat(cells, ignore_index=True),
         pd.DataFrame(),
         pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame(),
+        quality_frame,
     )
 
 
@@ -643,8 +678,8 @@ def _median_scan(
         raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], mine, ["rows"]))
         # Histograms run to millions of rows: their text columns stay categorical.
         labelled = _roll_up(raw, ["period_start", "value"], mine, ["rows"], vintage, categorical=True)
-        labelled.insert(0, "indicator_id", pd.Categorical.from_codes(
-            np.zeros(len(labelled), dtype=np.int8), categories=[indicator.id]))  # fmt: skip
+        identity = pd.Categorical.from_codes(np.zeros(len(labelled), dtype=np.int8), pd.Index([indicator.id]))
+        labelled.insert(0, "indicator_id", pd.Series(identity, index=labelled.index))
         labelled["rows"] = labelled["rows"].astype("float64")
         labelled["value"] = pd.to_numeric(labelled["value"]).astype("float64")
         histograms.append(labelled)
@@ -719,7 +754,8 @@ def as_dates(values: pd.Series, categorical: bool = False) -> pd.Series:
     codes, uniques = pd.factorize(pd.to_datetime(values), sort=True)
     if categorical:
         return pd.Series(
-            pd.Categorical.from_codes(codes, categories=list(pd.DatetimeIndex(uniques).date)), index=values.index
+            pd.Categorical.from_codes(codes, categories=pd.Index(list(pd.DatetimeIndex(uniques).date))),
+            index=values.index,
         )
     # A missing start (code -1) picks the None appended at the end.
     dates = np.array([*pd.DatetimeIndex(uniques).date, None], dtype=object)
@@ -795,9 +831,18 @@ def count(
             )
         linkage.append(summary)
         source_rows[source] = int(summary["rows"].sum())
+    dated = sorted({(scan.source, scan.date_column) for scan in scans})
+    quality_date = dict(reversed(dated))
+    quality_frames = []
     for scan in scans:
         advance(f"{scan.source}: {', '.join(i.id for i in scan.indicators)}")
-        cells, histograms, by_age = count_scan(engine, scan, config, areas)
+        # A source's completeness is counted in the first scan of its records that can
+        # carry it, not in a scan of its own.
+        fold = scan.source in quality_date and quality_date[scan.source] == scan.date_column
+        cells, histograms, by_age, quality = count_scan(engine, scan, config, areas, quality=fold)
+        if fold and _foldable(scan):
+            del quality_date[scan.source]
+            quality_frames.append(quality)
         if not by_age.empty:
             by_age["period_end"] = period_end(by_age["period_start"], scan.period)
             by_age["period_start"] = as_dates(by_age["period_start"])
@@ -846,9 +891,7 @@ def count(
     advance("completeness of ethnicity, LSOA, sex and age")
     from gapwatch.engine.completeness import completeness_all
 
-    dated = sorted({(scan.source, scan.date_column) for scan in scans})
-    first_date = dict(reversed(dated))
-    quality = completeness_all(engine, sorted(first_date.items()), config)
+    quality = completeness_all(engine, sorted(quality_date.items()), config, quality_frames)
     # Histograms keep the order the engine gave: the statistics sort each cell's values.
     histograms_all = concat_categorical(histogram_frames)
     by_band = pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame()
