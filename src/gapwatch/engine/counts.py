@@ -106,7 +106,9 @@ CODED_COLUMNS = ("ethnic_category", "age_band", "sex", *_FLAGS)
 #: which indicator expressions read unchanged).
 _CODED = {
     name: f"_gapwatch_{name}"
-    for name in ("place", "lsoa_valid", "organisation_code", "standard_age", "flags", *CODED_COLUMNS)
+    for name in (
+        "place", "lsoa_valid", "organisation_code", "standard_age", "flags", "ethnic_group", *CODED_COLUMNS
+    )
 }
 #: Person codes of three values each (0 unknown, 1, 2) packed into one ``flags`` code, the
 #: first the most significant: one grouping set by place and flags replaces one per field.
@@ -255,6 +257,9 @@ def prepare(
         _CODED["ethnic_category"]: ethnic.substitute(
             {code: index + 1 for index, code in enumerate(valid)}, else_=0
         ).fill_null(0),
+        _CODED["ethnic_group"]: ethnic.substitute(
+            {code: int(_ethnic_group_of_category()[index + 1]) for index, code in enumerate(valid)}, else_=0
+        ).fill_null(0),
         _CODED["age_band"]: _age_band(ages, band_starts("10y")).fill_null(0),
         _CODED["standard_age"]: _age_band(ages, band_starts("5y")).fill_null(0),
         _CODED["sex"]: (
@@ -284,17 +289,19 @@ def _grouping_sets(
     return sets
 
 
-def _engine_set(area: str, breakdown: str, packed: bool = False) -> tuple[str, ...]:
+def _engine_set(area: str, breakdown: str, packed: bool = False, by_group: bool = False) -> tuple[str, ...]:
     """The grouping set the engine counts for one area type and breakdown.
 
     The engine groups by place and person codes only; areas, deciles, quintiles and
     Core20 follow from the place, and ethnic group from ethnic category, in :func:`_roll_up`.
     Every area type and breakdown with the same person codes shares one engine set. With
     ``packed``, those needing at most sex and the three flags share one set by place and
-    ``flags``.
+    ``flags``. With ``by_group``, ethnic group is counted by its own code rather than
+    summed from ethnic category (a sixth of the groups where no category is asked for).
     """
     columns = breakdown_columns(breakdown)
-    person = sorted({"ethnic_category" if column == "ethnic_group" else column
+    ethnic = "ethnic_group" if by_group else "ethnic_category"
+    person = sorted({ethnic if column == "ethnic_group" else column
                      for column in columns if column not in PLACE_COLUMNS})  # fmt: skip
     if area == "provider":
         place = ("place",) if any(column in PLACE_COLUMNS for column in columns) else ()
@@ -316,7 +323,8 @@ def _engine_sets(sets: Iterable[tuple[str, str, tuple[str, ...]]]) -> dict[tuple
         and set(_engine_set(area, breakdown)[1:]) <= set(PACKED)
         for area, breakdown in items
     )
-    return {item: _engine_set(*item, packed=packed) for item in items}
+    by_group = not any("ethnic_category" in breakdown_columns(breakdown) for _, breakdown in items)
+    return {item: _engine_set(*item, packed=packed, by_group=by_group) for item in items}
 
 
 def engine_columns(
@@ -451,6 +459,8 @@ def _roll_up(
         for column in breakdown_columns(breakdown):
             if column in PLACE_COLUMNS and place is not None:
                 keys.append((places.codes[column][place], places.labels[column]))
+            elif column == "ethnic_group" and "ethnic_group" in engine_set:
+                keys.append((coded["ethnic_group"][selected], labels["ethnic_group"]))
             elif column == "ethnic_group":
                 category = coded["ethnic_category"][selected]
                 keys.append((_ethnic_group_of_category()[category], labels["ethnic_group"]))
