@@ -9,6 +9,8 @@ single ``GROUP BY GROUPING SETS`` query over that expression counts by place and
 codes; :func:`_roll_up` then sums that small result into every indicator × period × area
 × group cell. Codes are never missing (a missing or invalid field is code 0, the group
 ``unknown``), so the missing columns of a result row say which grouping set it belongs to.
+The first quarterly counts scan of a source also counts its completeness
+(:mod:`gapwatch.engine.completeness`), so the source is not read again for it.
 
 Only aggregates leave the engine.
 """
