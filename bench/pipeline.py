@@ -5,8 +5,10 @@ runs every indicator of the shipped catalogue on DuckDB and prints wall time and
 memory, with two ratios measured in the same run:
 
 * against the floor: the SQL the engine generated, replayed directly in DuckDB with the
-  results fetched as Arrow (one scan per source, no Ibis compilation, no Python after
-  the query: what is left when the engine's own overhead is taken away);
+  results fetched as Arrow (each source's distinct LSOA codes, its counts with its
+  completeness, a histogram for each median or percentile, the duplicates' window and the
+  population counts; no Ibis compilation, no Python after the query: what is left when
+  the engine's own overhead is taken away);
 * against pandas: the same counts computed the straightforward way (load each table,
   join the LSOA lookup, one ``groupby`` per area type and breakdown, and the completeness
   counts; it skips the value histograms of medians and percentiles and the population
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import itertools
 import os
 import resource
 import tempfile
@@ -179,12 +182,22 @@ def main() -> None:
     data = _data(arguments.persons)
     with tempfile.TemporaryDirectory() as folder:
         config = _config(data, Path(folder) / "results.duckdb")
+        marks: list[tuple[str, float]] = []
+
+        def progress(stage: str, detail: str, step: int, steps: int) -> None:
+            marks.append((stage, time.perf_counter()))
+
         start = time.perf_counter()
-        summary = run(config)
+        summary = run(config, progress=progress)
         wall = time.perf_counter() - start
+        marks.append(("", time.perf_counter()))
+        stages: dict[str, float] = {}
+        for (stage, began), (_, ended) in itertools.pairwise(marks):
+            stages[stage] = stages.get(stage, 0.0) + ended - began
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         print(f"gapwatch run: {arguments.persons:,} persons, {summary.indicators} indicators, "
               f"{summary.cells:,} cells in {wall:.1f} s; peak memory {peak:.2f} GB")  # fmt: skip
+        print("  by stage: " + ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.items()))
 
         with engine_for("duckdb") as engine:
             for table in sorted({i.source for i in load_catalogue()} | {"persons"}):

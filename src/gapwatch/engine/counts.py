@@ -184,7 +184,7 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
     if cached is not None:
         return cached
     raw = table["lsoa_code"].cast("string")
-    counts = table.group_by(_lsoa_raw=raw).agg(rows=table.count()).to_pandas()
+    counts = engine.query(engine.compile(table.group_by(_lsoa_raw=raw).agg(rows=table.count())))
     classified = refdata.classify_lsoa(counts["_lsoa_raw"], vintage)
     places = _places(vintage)
     place = classified[list(PLACE_COLUMNS)].merge(places.lookup, on=list(PLACE_COLUMNS), how="left")["place"]
