@@ -19,7 +19,7 @@ import pandas as pd
 
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
-from gapwatch.stats.compare import compare
+from gapwatch.stats.compare import LABELS, comparison_codes
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
 from gapwatch.stats.medians import percentile_from_counts
@@ -75,6 +75,7 @@ def indicator_values(
     note says so). Directly standardised rates come from ``standardised``: each cell's
     numerator and population by five-year age band (Dobson limits)."""
     parts = []
+    polarities = []
     for indicator_id, frame in cells.groupby("indicator_id", sort=False):
         indicator = indicators[str(indicator_id)]
         frame = frame.reset_index(drop=True)
@@ -111,14 +112,44 @@ def indicator_values(
             frame.loc[small, ["value", "lower", "upper", "lower_95", "upper_95"]] = np.nan
             frame.loc[small, "note"] = f"denominator below {max(indicator.minimum_denominator, 1)}"
         parts.append(frame)
+        polarities.append(np.full(len(frame), _POLARITY_CODES.get(indicator.polarity, -1), dtype=np.int8))
     values = pd.concat(parts, ignore_index=True)
     # Integer ids of each area-period and each indicator-period: joins on one integer key
     # instead of five text columns are most of the time saved on millions of cells.
-    values["_area"] = values.groupby(AREA_KEYS, sort=False, dropna=False).ngroup().to_numpy()
-    series = values.groupby(["indicator_id", "period_start", "period_end"], sort=False, dropna=False).ngroup()
-    values["_series"] = series.to_numpy()
-    values = _completeness(_comparisons(values, indicators), completeness_warning)
+    codes = {key: _codes(values[key]) for key in AREA_KEYS}
+    values["_area"] = _group_ids([codes[key] for key in AREA_KEYS])
+    values["_series"] = _group_ids([codes[key] for key in ("indicator_id", "period_start", "period_end")])
+    codes_found, names_found = pd.factorize(values["breakdown"], use_na_sentinel=False)
+    breakdowns = (codes_found.astype(np.int64, copy=False), list(names_found))
+    polarity = np.concatenate(polarities) if polarities else np.zeros(0, dtype=np.int8)
+    values = _completeness(_comparisons(values, polarity, breakdowns), completeness_warning, breakdowns)
     return values.drop(columns=["_area", "_series"])
+
+
+_POLARITY_CODES = {"higher_is_better": 0, "lower_is_better": 1, "no_judgement": 2}
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of a key column (missing values get a code of their own) and how many."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _group_ids(keys: list[tuple[np.ndarray, int]]) -> np.ndarray:
+    """Id of each row's combination of key codes, numbered in order of first appearance.
+
+    The same numbers as ``groupby(keys, sort=False, dropna=False).ngroup()``, from codes
+    that are factorised once and shared between several groupings.
+    """
+    combined, size = keys[0]
+    for codes, count in keys[1:]:
+        if size * max(count, 1) >= 2**62:
+            combined, uniques = pd.factorize(combined)
+            size = len(uniques)
+        combined = combined * max(count, 1) + codes
+        size *= max(count, 1)
+    ids = pd.factorize(combined)[0]
+    return ids.astype(np.int64, copy=False)
 
 
 def _standardised(bands: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.DataFrame:
@@ -144,82 +175,127 @@ _FIELDS = {"ethnic_group": "a recorded ethnicity", "ethnic_category": "a recorde
            "imd_quintile": _LINKED, "imd_decile": _LINKED, "core20": _LINKED}  # fmt: skip
 
 
-def _completeness(values: pd.DataFrame, warning: float) -> pd.DataFrame:
+def _completeness(
+    values: pd.DataFrame, warning: float, breakdowns: tuple[np.ndarray, list[str]]
+) -> pd.DataFrame:
     """Share of each breakdown's denominator in known groups, with a warning below ``warning``."""
-    keys = ["_area", "breakdown"]
-    split = values["breakdown"] != "overall"
+    split = (values["breakdown"] != "overall").to_numpy()
     # No real group's label contains "unknown", so a substring test finds a side that is unknown.
-    unknown = split & values["group"].str.contains(UNKNOWN, regex=False)
-    missing = values.loc[unknown].groupby(keys, as_index=False).agg(_unknown=("denominator", "sum"))
-    totals = values.loc[~split, ["_area", "denominator"]].rename(columns={"denominator": "_total"})
-    joined = values[keys].merge(missing, on=keys, how="left").merge(totals, on="_area", how="left")
+    unknown = split & values["group"].str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
+    area = values["_area"].to_numpy()
+    denominator = values["denominator"].to_numpy(dtype="float64")
+    codes, found = breakdowns
+    key = area * max(len(found), 1) + codes
+    missing = _unknown_totals(key, unknown, denominator)
+    if missing is None:
+        keys = ["_area", "breakdown"]
+        sums = values.loc[unknown].groupby(keys, as_index=False).agg(_unknown=("denominator", "sum"))
+        missing = values[keys].merge(sums, on=keys, how="left")["_unknown"].fillna(0).to_numpy()
+    total = _lookup(area, area[~split], denominator[~split])
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = 1 - joined["_unknown"].fillna(0).to_numpy() / joined["_total"].to_numpy()
-    values["completeness"] = np.where(split.to_numpy(), share, np.nan)
-    names = {name: set(name.split(":")) for name in values["breakdown"].unique()}
+        share = 1 - missing / total
+    values["completeness"] = np.where(split, share, np.nan)
+    completeness = values["completeness"].to_numpy()
+    names = {index: set(str(name).split(":")) for index, name in enumerate(found)}
+    flagged: list[tuple[np.ndarray, str]] = []
     for breakdown, field in _FIELDS.items():
-        involved = [name for name, parts in names.items() if breakdown in parts]
-        named = values["breakdown"].isin(involved)
-        concerned = named & (values["completeness"] < warning)
+        involved = [index for index, parts in names.items() if breakdown in parts]
+        with np.errstate(invalid="ignore"):
+            concerned = np.isin(codes, involved) & (completeness < warning)
         if concerned.any():
-            text = (values.loc[concerned, "completeness"] * 100).round(1).astype(str)
+            flagged.append((concerned, field))
+    if flagged:
+        # Notes are rewritten once for every row warned about, in the order of _FIELDS.
+        anywhere = np.logical_or.reduce([concerned for concerned, _ in flagged])
+        rows = np.flatnonzero(anywhere)
+        notes = pd.Series(values["note"].to_numpy()[rows], dtype=values["note"].dtype)
+        for concerned, field in flagged:
+            inside = concerned[rows]
+            text = (pd.Series(completeness[rows[inside]]) * 100).round(1).astype(str)
             message = "warning: only " + text + f"% of records have {field}; the gap may mislead"
-            notes = values.loc[concerned, "note"]
-            values.loc[concerned, "note"] = np.where(notes == "", message, notes + "; " + message)
+            current = notes[inside].reset_index(drop=True)
+            notes[inside] = np.where(current == "", message, current + "; " + message)
+        values.loc[anywhere, "note"] = notes.to_numpy()
     return values
 
 
-def _lookup(keys: pd.Series, known: pd.Series, found: pd.Series) -> np.ndarray:
+def _unknown_totals(key: np.ndarray, unknown: np.ndarray, denominator: np.ndarray) -> np.ndarray | None:
+    """Sum of the unknown groups' denominators for each row's area and breakdown (0 if none).
+
+    None when the denominators are not all whole numbers below 2**53: only then is a
+    plain sum, in any order, exactly the compensated sum of a pandas groupby.
+    """
+    found = denominator[unknown]
+    found = np.where(np.isnan(found), 0.0, found)
+    if not (np.all(found == np.floor(found)) and np.abs(found).sum() < 2.0**53):
+        return None
+    distinct, inverse = np.unique(key[unknown], return_inverse=True)
+    sums = np.bincount(inverse, weights=found, minlength=distinct.size)
+    at = np.clip(np.searchsorted(distinct, key), 0, max(distinct.size - 1, 0))
+    hit = distinct[at] == key if distinct.size else np.zeros(key.size, dtype=bool)
+    result: np.ndarray = np.where(hit, sums[at] if distinct.size else 0.0, 0.0)
+    return result
+
+
+def _lookup(keys: np.ndarray, known: np.ndarray, found: np.ndarray) -> np.ndarray:
     """``found`` at the position of each of ``keys`` in ``known`` (unique integer ids), or NaN."""
     table = np.full(int(keys.max()) + 1 if len(keys) else 0, np.nan)
-    table[known.to_numpy()] = found.to_numpy(dtype="float64")
-    return table[keys.to_numpy()]
+    table[known] = np.asarray(found, dtype="float64")
+    result: np.ndarray = table[keys]
+    return result
 
 
-def _comparisons(values: pd.DataFrame, indicators: Mapping[str, Indicator]) -> pd.DataFrame:
-    polarity = values["indicator_id"].map({key: item.polarity for key, item in indicators.items()})
-    overall = values.loc[values["breakdown"] == "overall", ["_area", "_series", "area_type", "value"]]
+def _comparisons(
+    values: pd.DataFrame, polarity: np.ndarray, breakdowns: tuple[np.ndarray, list[str]]
+) -> pd.DataFrame:
+    """Comparison categories; ``polarity`` holds each row's _POLARITY_CODES (-1 if none)."""
+    is_overall = (values["breakdown"] == "overall").to_numpy(dtype=bool)
+    is_england = (values["area_type"] == "england").to_numpy(dtype=bool)
+    area = values["_area"].to_numpy()
+    series = values["_series"].to_numpy()
+    value = values["value"].to_numpy(dtype="float64")
+    lower = values["lower"].to_numpy(dtype="float64")
+    upper = values["upper"].to_numpy(dtype="float64")
     # Groups against their area's overall value; areas' overall values against England's.
-    comparator = _lookup(values["_area"], overall["_area"], overall["value"])
-    england = overall.loc[overall["area_type"] == "england"]
-    england_value = _lookup(values["_series"], england["_series"], england["value"])
-    is_overall = (values["breakdown"] == "overall").to_numpy()
+    comparator = _lookup(area, area[is_overall], value[is_overall])
+    england = is_overall & is_england
+    england_value = _lookup(series, series[england], value[england])
     comparator = np.where(is_overall, england_value, comparator)
-    comparator = np.where(is_overall & (values["area_type"] == "england").to_numpy(), np.nan, comparator)
-    values["comparison"] = "not compared"
-    values["comparison_best"] = "not compared"
+    comparator = np.where(england, np.nan, comparator)
+    comparison = np.zeros(len(values), dtype=np.int8)
     for kind in ("higher_is_better", "lower_is_better", "no_judgement"):
-        rows = (polarity == kind).to_numpy()
+        rows = polarity == _POLARITY_CODES[kind]
         if rows.any():
-            values.loc[rows, "comparison"] = compare(
-                values.loc[rows, "value"], values.loc[rows, "lower"], values.loc[rows, "upper"],
-                comparator[rows], kind,
-            )  # fmt: skip
+            comparison[rows] = comparison_codes(lower[rows], upper[rows], comparator[rows], kind)
     # The best group of each breakdown (known groups only) by the indicator's polarity.
-    judged = (polarity != "no_judgement") & (values["breakdown"] != "overall") & (values["group"] != UNKNOWN)
-    judged &= ~values["group"].str.contains(UNKNOWN, regex=False) & values["value"].notna()
-    candidates = values.loc[judged]
-    signed = np.where(polarity[judged] == "higher_is_better", 1.0, -1.0) * candidates["value"]
-    best_index = signed.groupby([candidates["_area"], candidates["breakdown"]], sort=False).idxmax()
-    best = values.loc[best_index.to_numpy(), ["_area", "breakdown", "value", "group"]].rename(
-        columns={"value": "best_value", "group": "best_group"}
-    )
-    merged = values.loc[judged, ["_area", "breakdown"]].merge(best, on=["_area", "breakdown"], how="left")
+    group = values["group"]
+    judged = (polarity != _POLARITY_CODES["no_judgement"]) & ~is_overall & ~np.isnan(value)
+    judged &= (group != UNKNOWN).to_numpy(dtype=bool)
+    judged &= ~group.str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
+    chosen_rows = np.flatnonzero(judged)
+    signed = np.where(polarity[chosen_rows] == _POLARITY_CODES["higher_is_better"], 1.0, -1.0)
+    signed = signed * value[chosen_rows]
+    codes, found = breakdowns
+    _, cell = np.unique(area[chosen_rows] * max(len(found), 1) + codes[chosen_rows], return_inverse=True)
+    # The first row holding each cell's largest signed value, as groupby(...).idxmax() picks.
+    order = np.lexsort((chosen_rows, -signed, cell))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cell[order][1:] != cell[order][:-1]
+    best_row = np.empty(int(cell.max()) + 1 if cell.size else 0, dtype=np.int64)
+    best_row[cell[order][first]] = chosen_rows[order][first]
+    best_value = np.full(len(values), np.nan)
+    best_value[chosen_rows] = value[best_row[cell]]
+    best = np.zeros(len(values), dtype=np.int8)
     for kind in ("higher_is_better", "lower_is_better"):
-        chosen = judged & (polarity == kind)
-        if chosen.any():
-            inside = chosen[judged].to_numpy()
-            values.loc[chosen, "comparison_best"] = compare(
-                values.loc[chosen, "value"], values.loc[chosen, "lower"], values.loc[chosen, "upper"],
-                merged.loc[inside, "best_value"].to_numpy(), kind,
-            )  # fmt: skip
+        rows = judged & (polarity == _POLARITY_CODES[kind])
+        if rows.any():
+            best[rows] = comparison_codes(lower[rows], upper[rows], best_value[rows], kind)
     # Every group equal to the best value is "best": ties must not depend on row order.
-    tied = values.loc[judged, ["_area", "breakdown", "value"]].merge(
-        best[["_area", "breakdown", "best_value"]], on=["_area", "breakdown"], how="left"
-    )
-    at_best = tied["value"].to_numpy() == tied["best_value"].to_numpy()
-    values.loc[values.index[judged.to_numpy()][at_best], "comparison_best"] = "best"
-    values.loc[values["group"] == OVERALL_GROUP, "comparison_best"] = "not compared"
+    best[chosen_rows[value[chosen_rows] == best_value[chosen_rows]]] = len(LABELS)
+    best[(group == OVERALL_GROUP).to_numpy(dtype=bool)] = 0
+    labels = np.asarray([*LABELS, "best"], dtype=object)
+    values["comparison"] = pd.Series(labels[comparison], index=values.index, dtype="str")
+    values["comparison_best"] = pd.Series(labels[best], index=values.index, dtype="str")
     return values
 
 

@@ -24,6 +24,8 @@ _VALUE_TYPES = {0: "other", 1: "rate", 2: "proportion", "other": "other", "rate"
 _Z975 = float(special.ndtri(0.975))
 # Gauss-Hermite nodes for the moments of exp/expit of a normal variable.
 _NODES, _WEIGHTS = np.polynomial.hermite.hermgauss(48)
+# Relative error allowed per summed term in the quick bisection step (see _quick_quantile).
+_TOLERANCE = 1e-14
 
 
 def _forward(values: FloatArray, kind: str) -> FloatArray:
@@ -95,6 +97,50 @@ def _combination_quantile(coefficients: FloatArray, cumulants: FloatArray, z: Fl
     return result
 
 
+def _quick_quantile(
+    coefficients: FloatArray, cumulants: FloatArray, z: float, tolerance: float
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`_combination_quantile` with a bound on how far it can be from that function's value.
+
+    Arrays here have the quantiles on the first axis (``coefficients`` is quantiles ×
+    rows), so that sums run down columns. Powers of negative numbers are many times
+    slower than of positive ones, so the third and fourth powers are taken of magnitudes,
+    which can differ from the exact powers in the last bit or two, and sums are added in
+    another order. The bound covers, with a wide margin, what such differences and
+    rounding can move the quantile (relative error ``tolerance`` in each sum).
+    """
+    magnitude = np.abs(coefficients)
+    square = coefficients**2
+    cube = magnitude**3
+    fourth = magnitude**4
+    k1 = (coefficients * cumulants[0]).sum(axis=0)
+    size1 = (magnitude * np.abs(cumulants[0])).sum(axis=0)
+    # Every term of k2 is at least zero, so k2 > 0 whatever the order of the sum.
+    k2 = (square * cumulants[1]).sum(axis=0)
+    k3 = (np.copysign(cube, coefficients) * cumulants[2]).sum(axis=0)
+    k4 = (fourth * cumulants[3]).sum(axis=0)
+    size3 = (cube * np.abs(cumulants[2])).sum(axis=0)
+    size4 = (fourth * np.abs(cumulants[3])).sum(axis=0)
+    sd = np.sqrt(k2)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        positive = k2 > 0
+        skew = np.where(positive, k3 / sd**3, 0.0)
+        kurt = np.where(positive, k4 / k2**2, 0.0)
+        skew_error = np.where(positive, tolerance * (size3 / sd**3 + np.abs(skew)), 0.0)
+        kurt_error = np.where(positive, tolerance * (size4 / k2**2 + np.abs(kurt)), 0.0)
+        a, b, c = abs(z**2 - 1) / 6, abs(z**3 - 3 * z) / 24, abs(2 * z**3 - 5 * z) / 36
+        w = z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24 - (2 * z**3 - 5 * z) * skew**2 / 36
+        w_error = (
+            a * skew_error
+            + b * kurt_error
+            + c * (2 * np.abs(skew) + skew_error) * skew_error
+            + tolerance * (abs(z) + a * np.abs(skew) + b * np.abs(kurt) + c * skew**2)
+        )
+        value = k1 + sd * w
+        bound = sd * w_error + tolerance * (size1 + sd * np.abs(w))
+    return value, bound
+
+
 def _ratio_quantile(
     numerator: FloatArray,
     denominator: FloatArray,
@@ -103,17 +149,59 @@ def _ratio_quantile(
     start: FloatArray,
     scale: FloatArray,
 ) -> FloatArray:
-    """Quantile r of A/B (A, B linear in the X_i, B > 0) from P(A - rB <= 0), by bisection."""
-    low = start - 40 * scale
-    high = start + 40 * scale
+    """Quantile r of A/B (A, B linear in the X_i, B > 0) from P(A - rB <= 0), by bisection.
+
+    Each step needs only the sign of the quantile of A - rB: where a quick estimate is
+    further from zero than its error bound, its sign is that of the exact value, and only
+    the remaining rows (near the root) are computed exactly. The steps taken, and so the
+    result, are the same as computing every step exactly, bit for bit.
+    """
+    width = numerator.shape[-1]
+    low = np.array(start - 40 * scale, dtype="float64").reshape(-1)
+    high = np.array(start + 40 * scale, dtype="float64").reshape(-1)
+    top = numerator.reshape(-1, width)
+    bottom = denominator.reshape(-1, width)
+    spread = cumulants.reshape(cumulants.shape[0], -1, width)
+    # Quantiles first for the quick estimate; the exact one takes rows as given.
+    top_t, bottom_t = np.ascontiguousarray(top.T), np.ascontiguousarray(bottom.T)
+    spread_t = np.ascontiguousarray(spread.transpose(0, 2, 1))
+    target = np.asarray(-z)
+    tolerance = (width + 8) * _TOLERANCE
+    # A row whose bracket did not move in a step is at a fixed point of the bisection
+    # (a step depends only on the row's own bracket), so later steps would leave it as
+    # it is: settled rows are dropped from the work and the loop ends once every row has
+    # settled, as the 80 steps would leave them.
+    active = np.arange(low.size)
     for _ in range(80):
-        middle = (low + high) / 2
+        before_low, before_high = low[active], high[active]
+        middle = (before_low + before_high) / 2
+        coefficients = top_t - middle * bottom_t
+        estimate, bound = _quick_quantile(coefficients, spread_t, -z, tolerance)
         # The z-quantile of A - rB falls as r rises; the root is the z-quantile of A/B.
-        value = _combination_quantile(numerator - middle[..., None] * denominator, cumulants, np.asarray(-z))
-        above = value > 0
-        low = np.where(above, middle, low)
-        high = np.where(above, high, middle)
-    result: FloatArray = (low + high) / 2
+        above = estimate > 0
+        unsure = np.flatnonzero(~(np.abs(estimate) > bound))
+        if unsure.size:
+            rows = active[unsure]
+            # The same products as top - middle * bottom row by row: identical values.
+            exact = _combination_quantile(
+                np.ascontiguousarray(coefficients[:, unsure].T), spread[:, rows], target
+            )
+            above[unsure] = exact > 0
+        after_low = np.where(above, middle, before_low)
+        after_high = np.where(above, before_high, middle)
+        low[active], high[active] = after_low, after_high
+        moved = (after_low.view(np.int64) != before_low.view(np.int64)) | (
+            after_high.view(np.int64) != before_high.view(np.int64)
+        )
+        still = int(moved.sum())
+        if still == 0:
+            break
+        # Settled rows may stay for a step or two (they stay put); copying the arrays
+        # only pays once a good share of them has settled.
+        if still < 0.9 * moved.size:
+            active = active[moved]
+            top_t, bottom_t, spread_t = top_t[:, moved], bottom_t[:, moved], spread_t[:, :, moved]
+    result: FloatArray = ((low + high) / 2).reshape(np.shape(start))
     return result
 
 
