@@ -300,23 +300,76 @@ def _comparisons(
 
 
 def _pairs(values: pd.DataFrame, breakdown: str, group_a: str, group_b: str) -> pd.DataFrame:
-    part = values.loc[values["breakdown"] == breakdown]
     keys = [*AREA_KEYS, "breakdown"]
     columns = ["numerator", "denominator", "value", "lower", "upper"]
-    a = part.loc[part["group"] == group_a, [*keys, *columns]]
-    b = part.loc[part["group"] == group_b, [*keys, *columns]]
-    return a.merge(b, on=keys, suffixes=("_a", "_b"))
+    part = (values["breakdown"] == breakdown).to_numpy(dtype=bool)
+    group = values["group"]
+    a = values.loc[part & (group == group_a).to_numpy(dtype=bool), [*keys, *columns]]
+    b = values.loc[part & (group == group_b).to_numpy(dtype=bool), [*keys, *columns]]
+    # One integer key for the six key columns: the same matches, in the same order, as
+    # merging on the columns themselves, without hashing text.
+    both = pd.concat([a[keys], b[keys]], ignore_index=True)
+    cell = _group_ids([_codes(both[key]) for key in keys])
+    a = a.assign(_cell=cell[: len(a)])
+    b = b[columns].assign(_cell=cell[len(a) :])
+    return a.merge(b, on="_cell", suffixes=("_a", "_b")).drop(columns="_cell")
+
+
+def _by_indicator(frame: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """Row positions of each indicator, as ``groupby("indicator_id", sort=False)`` groups them."""
+    codes, uniques = pd.factorize(frame["indicator_id"])
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    return [(uniques[index], order[bounds[index] : bounds[index + 1]]) for index in range(len(uniques))]
+
+
+class _Measures:
+    """Rows of inequality measures gathered piece by piece and built into one frame at the end.
+
+    The same frame as concatenating one small frame per piece, without building text
+    columns for every piece's repeated labels.
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[pd.DataFrame] = []
+        self.numbers: list[np.ndarray] = []
+        self.labels: list[tuple[str, str, str, str]] = []
+
+    def add(
+        self, keys: pd.DataFrame, measure: str, numbers: np.ndarray | None, labels: tuple[str, str, str]
+    ) -> None:
+        """``keys`` rows with ``numbers`` (value, lower, upper; missing if None) and labels
+        (group_a, group_b, note)."""
+        self.keys.append(keys)
+        self.numbers.append(np.full((len(keys), 3), np.nan) if numbers is None else numbers)
+        self.labels.append((measure, *labels))
+
+    def frame(self) -> pd.DataFrame:
+        if not self.keys:
+            return pd.DataFrame()
+        frame = pd.concat(self.keys, ignore_index=True)
+        lengths = [len(keys) for keys in self.keys]
+        numbers = np.concatenate(self.numbers)
+        labels = np.array(self.labels, dtype=object).reshape(-1, 4)
+
+        def text(column: int) -> pd.Series:
+            return pd.Series(np.repeat(labels[:, column], lengths), index=frame.index, dtype="str")
+
+        frame["measure"] = text(0)
+        frame["value"], frame["lower"], frame["upper"] = numbers[:, 0], numbers[:, 1], numbers[:, 2]
+        frame["group_a"], frame["group_b"], frame["note"] = text(1), text(2), text(3)
+        return frame
 
 
 def _gaps(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence: float) -> pd.DataFrame:
-    frames = []
+    frames = _Measures()
     for breakdown, group_a, group_b in (("imd_quintile", "1", "5"), ("core20", "core20", "rest")):
         pairs = _pairs(values, breakdown, group_a, group_b)
         if pairs.empty:
             continue
-        for indicator_id, part in pairs.groupby("indicator_id", sort=False):
+        for indicator_id, rows in _by_indicator(pairs):
             indicator = indicators[str(indicator_id)]
-            part = part.reset_index(drop=True)
+            part = pairs.take(rows).reset_index(drop=True)
             if indicator.measure in ("proportion", "crude_rate"):
                 kind: Literal["proportion", "rate"] = (
                     "proportion" if indicator.measure == "proportion" else "rate"
@@ -342,30 +395,31 @@ def _gaps(values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence:
                         ]
                     )
                 method = "MOVER from each group's limits; ratio without limits"
+            keys = part[[*AREA_KEYS, "breakdown"]]
             for measure, numbers in (("gap_absolute", difference), ("gap_ratio", ratio)):
-                frame = part[[*AREA_KEYS, "breakdown"]].copy()
-                frame["measure"] = measure
-                frame["value"], frame["lower"], frame["upper"] = numbers[:, 0], numbers[:, 1], numbers[:, 2]
-                frame["group_a"], frame["group_b"] = group_a, group_b
-                frame["note"] = method
-                frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+                frames.add(keys, measure, np.asarray(numbers, dtype="float64"), (group_a, group_b, method))
+    return frames.frame()
 
 
 def _slope_indices(
     values: pd.DataFrame, indicators: Mapping[str, Indicator], confidence: float
 ) -> pd.DataFrame:
-    frames = []
+    frames = _Measures()
     keys = [*AREA_KEYS, "breakdown"]
     for breakdown, quantiles in (("imd_decile", 10), ("imd_quintile", 5)):
-        part = values.loc[(values["breakdown"] == breakdown) & (values["group"] != UNKNOWN)].copy()
+        chosen = (values["breakdown"] == breakdown) & (values["group"] != UNKNOWN)
+        needed = [*keys, "group", "value", "lower_95", "upper_95", "denominator"]
+        part = values.loc[chosen.to_numpy(dtype=bool), needed]
         if part.empty:
             continue
-        part["quantile"] = pd.to_numeric(part["group"])
-        for indicator_id, mine in part.groupby("indicator_id", sort=False):
+        part = part.assign(quantile=pd.to_numeric(part["group"]))
+        # Cells as integers: rows with a missing key belong to no cell, as in a groupby.
+        cells = _group_ids([_codes(part[key]) for key in keys])
+        keyless = part[keys].isna().any(axis=1).to_numpy()
+        for indicator_id, rows in _by_indicator(part):
             indicator = indicators[str(indicator_id)]
             multiplier = indicator.multiplier
-            mine = mine.reset_index(drop=True)
+            mine = part.take(rows).reset_index(drop=True)
             value_type: Literal["proportion", "rate", "other"]
             if indicator.measure == "proportion":
                 value_type, scale = "proportion", multiplier
@@ -373,43 +427,42 @@ def _slope_indices(
                 value_type, scale = "rate", 1.0
             else:
                 value_type, scale = "other", 1.0
-            mine["v"] = mine["value"] / scale
-            mine["lo"] = mine["lower_95"] / scale
-            mine["hi"] = mine["upper_95"] / scale
-            usable = mine["v"].notna() & mine["lo"].notna() & mine["hi"].notna() & (mine["denominator"] > 0)
-            if value_type == "proportion":
-                usable &= (mine["v"] > 0) & (mine["v"] < 1) & (mine["lo"] > 0) & (mine["hi"] < 1)
-            if value_type == "rate":
-                usable &= (mine["v"] > 0) & (mine["lo"] > 0)
-            complete = usable.groupby([mine[key] for key in keys], sort=False).transform("sum") == quantiles
+            v = mine["value"].to_numpy(dtype="float64") / scale
+            lo = mine["lower_95"].to_numpy(dtype="float64") / scale
+            hi = mine["upper_95"].to_numpy(dtype="float64") / scale
+            mine["v"], mine["lo"], mine["hi"] = v, lo, hi
+            with np.errstate(invalid="ignore"):
+                usable = ~np.isnan(v) & ~np.isnan(lo) & ~np.isnan(hi)
+                usable &= mine["denominator"].to_numpy(dtype="float64") > 0
+                if value_type == "proportion":
+                    usable &= (v > 0) & (v < 1) & (lo > 0) & (hi < 1)
+                if value_type == "rate":
+                    usable &= (v > 0) & (lo > 0)
+            _, cell = np.unique(cells[rows], return_inverse=True)
+            complete = (np.bincount(cell, weights=usable)[cell] == quantiles) & ~keyless[rows]
             ready = mine.loc[complete]
-            skipped = mine.loc[~complete, keys].drop_duplicates()
+            # The first row of each cell not calculated, as drop_duplicates keeps it.
+            _, first = np.unique(cell[~complete], return_index=True)
+            skipped = mine.loc[~complete, keys].iloc[np.sort(first)]
             if not ready.empty:
                 result = sii(
                     ready, "quantile", "denominator", "v", value_type, by=keys, lower="lo", upper="hi",
                     confidence=confidence, multiplier=scale,
                 )  # fmt: skip
+                note = f"Low & Low (2004) across {quantiles} {breakdown.split('_')[1]}s"
                 for measure in ("sii", "rii"):
-                    frame = result[keys].copy()
-                    frame["measure"] = measure
-                    frame["value"] = result[measure].to_numpy()
-                    frame["lower"] = result[f"{measure}_lower"].to_numpy()
-                    frame["upper"] = result[f"{measure}_upper"].to_numpy()
-                    frame["group_a"], frame["group_b"] = "1", str(quantiles)
-                    frame["note"] = f"Low & Low (2004) across {quantiles} {breakdown.split('_')[1]}s"
-                    frames.append(frame)
-            if not skipped.empty:
-                for measure in ("sii", "rii"):
-                    frame = skipped.copy()
-                    frame["measure"] = measure
-                    frame["value"] = frame["lower"] = frame["upper"] = np.nan
-                    frame["group_a"], frame["group_b"] = "1", str(quantiles)
-                    frame["note"] = (
-                        f"not calculated: every {breakdown.split('_')[1]} needs a value strictly between "
-                        "its limits' bounds (no zero counts)"
+                    numbers = result[[measure, f"{measure}_lower", f"{measure}_upper"]].to_numpy(
+                        dtype="float64"
                     )
-                    frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+                    frames.add(result[keys], measure, numbers, ("1", str(quantiles), note))
+            if not skipped.empty:
+                note = (
+                    f"not calculated: every {breakdown.split('_')[1]} needs a value strictly between "
+                    "its limits' bounds (no zero counts)"
+                )
+                for measure in ("sii", "rii"):
+                    frames.add(skipped, measure, None, ("1", str(quantiles), note))
+    return frames.frame()
 
 
 def inequality_measures(

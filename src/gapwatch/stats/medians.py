@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapwatch.stats._frames import group_keys, require_columns, to_pandas
+from gapwatch.stats._frames import group_keys, require_columns, sorted_group_ids, to_pandas
 from gapwatch.stats._validate import check_confidence
 from gapwatch.stats.intervals import z_value
 
@@ -73,10 +73,7 @@ def percentile_from_counts(
         raise ValueError(f"percentile must be above 0 and below 100, not {percentile}")
     share = percentile / 100
     frame = frame.loc[frame[count] > 0]
-    group = (
-        frame.groupby(keys, sort=True, dropna=False, observed=True).ngroup().to_numpy()
-        if keys else np.zeros(len(frame), dtype=np.int64)
-    )  # fmt: skip
+    group = sorted_group_ids(frame, keys) if keys else np.zeros(len(frame), dtype=np.int64)
     # One integer sort key (group, then the value's rank) sorts millions of histogram rows
     # far faster than sorting by the key columns themselves.
     distinct, rank = np.unique(frame[value].to_numpy(dtype="float64"), return_inverse=True)
