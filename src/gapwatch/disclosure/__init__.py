@@ -30,6 +30,7 @@ import pandas as pd
 
 from gapwatch.disclosure.secondary import secondary_suppression
 from gapwatch.errors import ConfigError
+from gapwatch.stats._frames import text_series
 
 POLICIES = ("nhs-digital", "secondary-suppression", "none")
 MIN_RECORDS_FOR_SHARE = 100
@@ -38,9 +39,56 @@ VALUE_COLUMNS = ("value", "lower", "upper")
 
 def _add_note(notes: pd.Series, where: np.ndarray, text: str) -> pd.Series:
     notes = notes.fillna("").astype(str)
-    existing = notes[where]
-    notes.loc[where] = np.where(existing == "", text, existing + "; " + text)
-    return notes
+    if not where.any():
+        return notes
+    # Edited as Python strings and converted back once: setting a masked part of a column
+    # of millions of Arrow strings costs several times more.
+    edited = notes.to_numpy(dtype=object, copy=True)
+    existing = edited[where]
+    edited[where] = np.where(existing == "", text, existing + ("; " + text))
+    return text_series(edited, notes.index, notes.dtype).rename(notes.name)
+
+
+def _withhold(frame: pd.DataFrame, where: np.ndarray, column: str) -> None:
+    """Set ``column`` missing where ``where``, in place, as ``frame.loc[where, column] = nan`` does."""
+    if frame[column].dtype == np.float64:
+        # A whole float column is replaced: far cheaper than a masked assignment.
+        frame[column] = np.where(where, np.nan, frame[column].to_numpy())
+    else:
+        frame.loc[where, column] = np.nan
+
+
+def _key_ids(frames: list[pd.DataFrame], keys: list[str]) -> list[np.ndarray]:
+    """One integer per row of each frame for its ``keys`` (from 0 up), equal across frames
+    where the keys are (missing values equal to each other, as a merge matches them)."""
+    lengths = np.cumsum([0, *(len(frame) for frame in frames)])
+    combined = np.zeros(int(lengths[-1]), dtype=np.int64)
+    size = 1
+    for key in keys:
+        column = pd.concat([frame[key] for frame in frames], ignore_index=True)
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+        count = max(len(uniques), 1)
+        if size * count >= 2**62:
+            combined, found = pd.factorize(combined)
+            size = max(len(found), 1)
+        combined = combined * count + codes
+        size *= count
+    dense = pd.factorize(combined)[0].astype(np.int64, copy=False)
+    return [dense[lengths[index] : lengths[index + 1]] for index in range(len(frames))]
+
+
+def _among(ids: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Whether each of ``ids`` is one of ``chosen`` (small non-negative integers)."""
+    table = np.zeros(int(max(ids.max(initial=-1), chosen.max(initial=-1))) + 1, dtype=bool)
+    table[chosen] = True
+    result: np.ndarray = table[ids]
+    return result
+
+
+def _whole_sum(values: np.ndarray) -> bool:
+    """True when any order of adding ``values`` (missing as 0) gives the exact sum."""
+    found = values[~np.isnan(values)]
+    return bool(np.all(found == np.floor(found)) and np.abs(found).sum() < 2.0**53)
 
 
 def small(counts: np.ndarray, threshold: int) -> np.ndarray:
@@ -51,7 +99,8 @@ def small(counts: np.ndarray, threshold: int) -> np.ndarray:
 
 def nhs_digital(values: pd.DataFrame, threshold: int = 7, rounding: int = 5) -> pd.DataFrame:
     """Apply the ``nhs-digital`` policy to indicator values (see the module docstring)."""
-    result = values.copy()
+    # Columns are replaced, never changed in place, so the copy can share their data.
+    result = values.copy(deep=False)
     controlled = (result["area_type"] != "england").to_numpy()
     numerator = result["numerator"].to_numpy(dtype="float64")
     denominator = result["denominator"].to_numpy(dtype="float64")
@@ -68,7 +117,7 @@ def nhs_digital(values: pd.DataFrame, threshold: int = 7, rounding: int = 5) -> 
     )
     for column in [*VALUE_COLUMNS, "lower_95", "upper_95"]:
         if column in result:
-            result.loc[withheld, column] = np.nan
+            _withhold(result, withheld, column)
     result["suppressed"] = withheld
     result["note"] = _add_note(result.get("note", pd.Series("", index=result.index)), withheld,
                                f"suppressed: a count from 1 to {threshold}")  # fmt: skip
@@ -86,32 +135,48 @@ def withhold_measures(
     if measures.empty:
         return measures.assign(suppressed=pd.Series(dtype=bool))
     keys = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown"]
-    result = measures.copy()
-    withheld_groups = values_after.loc[values_after["suppressed"], [*keys, "group"]]
+    # Columns are replaced, never changed in place, so the copy can share their data.
+    result = measures.copy(deep=False)
+    after = values_after["suppressed"].to_numpy(dtype=bool)
+    # Only withheld groups that some gap names can matter: a cheap test on two columns
+    # leaves far fewer rows to match on all seven keys.
+    sides = pd.concat([result["group_a"], result["group_b"]], ignore_index=True).unique()
+    after = after & values_after["group"].isin(sides).to_numpy(dtype=bool)
+    after = after & values_after["breakdown"].isin(result["breakdown"].unique()).to_numpy(dtype=bool)
+    withheld_groups = values_after.loc[after, [*keys, "group"]]
     flagged = np.zeros(len(result), dtype=bool)
-    is_gap = result["measure"].str.startswith("gap").to_numpy()
+    is_gap = result["measure"].str.startswith("gap").to_numpy(dtype=bool)
+    before = values_before.loc[
+        values_before["breakdown"].isin(["imd_decile", "imd_quintile"]).to_numpy(dtype=bool)
+    ]
+    # Integer ids of the keys stand in for merges on them.
+    mine, theirs, totalled = _key_ids([result, withheld_groups, before], keys)
     for side in ("group_a", "group_b"):
-        hit = (
-            result[[*keys, side]]
-            .merge(
-                withheld_groups.rename(columns={"group": side}).assign(_hit=True),
-                on=[*keys, side],
-                how="left",
-            )["_hit"]
-            .fillna(False)
-            .to_numpy(dtype=bool)
+        mine_side, theirs_side = _key_ids(
+            [pd.DataFrame({"_cell": mine, "_group": result[side].to_numpy()}),
+             pd.DataFrame({"_cell": theirs, "_group": withheld_groups["group"].to_numpy()})],
+            ["_cell", "_group"],
+        )  # fmt: skip
+        flagged |= is_gap & _among(mine_side, theirs_side)
+    numerator = before["numerator"].to_numpy(dtype="float64")
+    if _whole_sum(numerator):
+        # Whole counts add up exactly in any order, as the groupby's compensated sum does.
+        keyless = before[keys].isna().any(axis=1).to_numpy()
+        sums = np.bincount(
+            totalled[~keyless],
+            weights=np.where(np.isnan(numerator), 0.0, numerator)[~keyless],
+            minlength=int(max(mine.max(initial=-1), totalled.max(initial=-1))) + 1,
         )
-        flagged |= is_gap & hit
-    totals = (
-        values_before.loc[values_before["breakdown"].isin(["imd_decile", "imd_quintile"])]
-        .groupby(keys, as_index=False)
-        .agg(_total=("numerator", "sum"))
-    )
-    total = result[keys].merge(totals, on=keys, how="left")["_total"].to_numpy(dtype="float64")
+        present = np.zeros(sums.size, dtype=bool)
+        present[totalled[~keyless]] = True
+        total = np.where(present[mine], sums[mine], np.nan)
+    else:
+        totals = before.groupby(keys, as_index=False).agg(_total=("numerator", "sum"))
+        total = result[keys].merge(totals, on=keys, how="left")["_total"].to_numpy(dtype="float64")
     controlled = (result["area_type"] != "england").to_numpy()
     flagged |= ~is_gap & controlled & small(total, threshold)
     for column in VALUE_COLUMNS:
-        result.loc[flagged, column] = np.nan
+        _withhold(result, flagged, column)
     result["suppressed"] = flagged
     result["note"] = _add_note(result["note"], flagged, "suppressed: built on a withheld count")
     return result
@@ -173,8 +238,15 @@ def _withhold_completeness(values: pd.DataFrame) -> pd.DataFrame:
     if "completeness" not in values:
         return values
     keys = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown"]
-    unknown = values["group"].astype(str).str.contains("unknown", regex=False)
-    hidden = values.loc[unknown & values["suppressed"], keys].drop_duplicates().assign(_hidden=True)
-    flag = values[keys].merge(hidden, on=keys, how="left")["_hidden"].fillna(False).to_numpy(dtype=bool)
-    values.loc[flag, "completeness"] = np.nan
+    unknown = values["group"].astype(str).str.contains("unknown", regex=False).to_numpy(dtype=bool)
+    hidden = unknown & values["suppressed"].to_numpy(dtype=bool)
+    if not hidden.any():
+        return values
+    # Only rows sharing an area and a breakdown with a hidden row can match one on every key.
+    near = values["area_code"].isin(values["area_code"][hidden].unique()).to_numpy(dtype=bool)
+    near = near & values["breakdown"].isin(values["breakdown"][hidden].unique()).to_numpy(dtype=bool)
+    (ids,) = _key_ids([values.loc[near, keys]], keys)
+    flag = np.zeros(len(values), dtype=bool)
+    flag[near] = _among(ids, ids[hidden[near]])
+    _withhold(values, flag, "completeness")
     return values

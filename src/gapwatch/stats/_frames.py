@@ -93,3 +93,35 @@ def sorted_group_ids(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
         size *= count
     ids: np.ndarray = np.unique(combined, return_inverse=True)[1].reshape(-1)
     return ids
+
+
+def text_series(values: np.ndarray, index: pd.Index, dtype: Any) -> pd.Series:
+    """``pd.Series(values, index=index, dtype=dtype)`` for an object array of strings.
+
+    For pandas' Arrow-backed string dtype the array is handed to Arrow directly, about
+    twice as fast on millions of rows as the general conversion; the result is the same.
+    """
+    resolved = pd.api.types.pandas_dtype(dtype)
+    if isinstance(resolved, pd.StringDtype) and resolved.storage == "pyarrow":
+        import pyarrow as pa
+
+        try:
+            array = pa.array(values, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+        else:
+            return pd.Series(pd.arrays.ArrowStringArray(array, dtype=resolved), index=index, copy=False)
+    return pd.Series(values, index=index, dtype=resolved)
+
+
+def text_from_codes(
+    codes: np.ndarray, labels: Sequence[str], index: pd.Index, dtype: Any = "str"
+) -> pd.Series:
+    """A text column holding ``labels[codes]``, as ``text_series`` would build it."""
+    resolved = pd.api.types.pandas_dtype(dtype)
+    if isinstance(resolved, pd.StringDtype) and resolved.storage == "pyarrow":
+        import pyarrow as pa
+
+        array = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes))
+        return pd.Series(pd.arrays.ArrowStringArray(array, dtype=resolved), index=index, copy=False)
+    return pd.Series(np.asarray(labels, dtype=object)[codes], index=index, dtype=resolved)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
+from gapwatch.stats._frames import text_from_codes
 from gapwatch.stats.compare import LABELS, comparison_codes
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
@@ -293,9 +294,9 @@ def _comparisons(
     # Every group equal to the best value is "best": ties must not depend on row order.
     best[chosen_rows[value[chosen_rows] == best_value[chosen_rows]]] = len(LABELS)
     best[(group == OVERALL_GROUP).to_numpy(dtype=bool)] = 0
-    labels = np.asarray([*LABELS, "best"], dtype=object)
-    values["comparison"] = pd.Series(labels[comparison], index=values.index, dtype="str")
-    values["comparison_best"] = pd.Series(labels[best], index=values.index, dtype="str")
+    labels = [*LABELS, "best"]
+    values["comparison"] = text_from_codes(comparison, labels, values.index)
+    values["comparison_best"] = text_from_codes(best, labels, values.index)
     return values
 
 
