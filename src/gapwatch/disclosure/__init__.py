@@ -46,7 +46,7 @@ def _add_note(notes: pd.Series, where: np.ndarray, text: str) -> pd.Series:
     edited = notes.to_numpy(dtype=object, copy=True)
     existing = edited[where]
     edited[where] = np.where(existing == "", text, existing + ("; " + text))
-    return text_series(edited, notes.index, notes.dtype).rename(notes.name)
+    return text_series(edited, notes.index, notes.dtype)
 
 
 def _withhold(frame: pd.DataFrame, where: np.ndarray, column: str) -> None:

@@ -112,7 +112,7 @@ def text_series(values: np.ndarray, index: pd.Index, dtype: Any) -> pd.Series:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             pass
         else:
-            return pd.Series(pd.arrays.ArrowStringArray(array, dtype=resolved), index=index, copy=False)
+            return pd.Series(pd.array(array, dtype=resolved), index=index, copy=False)
     return pd.Series(values, index=index, dtype=resolved)
 
 
@@ -125,5 +125,17 @@ def text_from_codes(
         import pyarrow as pa
 
         array = pa.array(list(labels), type=pa.large_string()).take(pa.array(codes))
-        return pd.Series(pd.arrays.ArrowStringArray(array, dtype=resolved), index=index, copy=False)
+        return pd.Series(pd.array(array, dtype=resolved), index=index, copy=False)
     return pd.Series(np.asarray(labels, dtype=object)[codes], index=index, dtype=resolved)
+
+
+_DEFAULT_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def key_column(column: pd.Series) -> Any:
+    """``column.to_numpy()``, or the column's own array where a frame built from it would
+    hold the same: a text column of pandas' default string dtype with no missing value
+    (turning millions of its strings into Python objects and back costs seconds)."""
+    if column.dtype == _DEFAULT_TEXT and not column.hasnans:
+        return column.array
+    return column.to_numpy()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.errors import InputError, rows
-from gapwatch.stats._frames import group_keys, like, require_columns, to_pandas
+from gapwatch.stats._frames import group_keys, key_column, like, require_columns, to_pandas
 from gapwatch.stats._validate import as_float_array, check_confidence, check_non_negative
 from gapwatch.stats.intervals import byars, poisson_limits
 
@@ -102,7 +102,7 @@ def dsr(
         frequency = as_float_array(frame[event_frequency], event_frequency)
         check_non_negative(frequency, event_frequency)
     events = persons * frequency
-    work = pd.DataFrame({key: frame[key].to_numpy() for key in keys})
+    work = pd.DataFrame({key: key_column(frame[key]) for key in keys})
     work["_events"] = events
     work["_rate"] = weights * events / pop
     work["_variance"] = frequency**2 * weights**2 * persons / pop**2
@@ -169,7 +169,7 @@ def _indirect(
     for values, name in [(observed, count), (pop, population), (reference_count, "ref_count"),
                          (reference_pop, "ref_population")]:  # fmt: skip
         check_non_negative(values, name)
-    work = pd.DataFrame({key: frame[key].to_numpy() for key in keys})
+    work = pd.DataFrame({key: key_column(frame[key]) for key in keys})
     work["observed"] = observed
     work["expected"] = pop * reference_count / reference_pop
     work["_ref_count"] = np.broadcast_to(reference_count, observed.shape)
