@@ -277,9 +277,10 @@ def _comparisons(
     signed = np.where(polarity[chosen_rows] == _POLARITY_CODES["higher_is_better"], 1.0, -1.0)
     signed = signed * value[chosen_rows]
     codes, found = breakdowns
-    _, cell = np.unique(area[chosen_rows] * max(len(found), 1) + codes[chosen_rows], return_inverse=True)
-    # The first row holding each cell's largest signed value, as groupby(...).idxmax() picks.
-    order = np.lexsort((chosen_rows, -signed, cell))
+    cell = pd.factorize(area[chosen_rows] * max(len(found), 1) + codes[chosen_rows])[0]
+    # The first row holding each cell's largest signed value, as groupby(...).idxmax() picks
+    # (the sort is stable, so equal values keep their row order).
+    order = np.lexsort((-signed, cell))
     first = np.ones(order.size, dtype=bool)
     first[1:] = cell[order][1:] != cell[order][:-1]
     best_row = np.empty(int(cell.max()) + 1 if cell.size else 0, dtype=np.int64)
