@@ -30,7 +30,7 @@ import pandas as pd
 
 from gapwatch.disclosure.secondary import secondary_suppression
 from gapwatch.errors import ConfigError
-from gapwatch.stats._frames import text_series
+from gapwatch.stats._frames import text_from_codes
 
 POLICIES = ("nhs-digital", "secondary-suppression", "none")
 MIN_RECORDS_FOR_SHARE = 100
@@ -41,12 +41,13 @@ def _add_note(notes: pd.Series, where: np.ndarray, text: str) -> pd.Series:
     notes = notes.fillna("").astype(str)
     if not where.any():
         return notes
-    # Edited as Python strings and converted back once: setting a masked part of a column
-    # of millions of Arrow strings costs several times more.
-    edited = notes.to_numpy(dtype=object, copy=True)
-    existing = edited[where]
-    edited[where] = np.where(existing == "", text, existing + ("; " + text))
-    return text_series(edited, notes.index, notes.dtype)
+    # A column of millions of notes holds few distinct ones: each is edited once, and the
+    # column rebuilt from codes, far cheaper than editing or converting every row.
+    codes, distinct = pd.factorize(notes, use_na_sentinel=False)
+    existing = np.asarray(distinct, dtype=object)
+    edited = np.where(existing == "", text, existing + ("; " + text))
+    codes = np.where(where, codes + len(existing), codes)
+    return text_from_codes(codes, [*existing, *edited], notes.index, notes.dtype)
 
 
 def _withhold(frame: pd.DataFrame, where: np.ndarray, column: str) -> None:
@@ -242,10 +243,19 @@ def _withhold_completeness(values: pd.DataFrame) -> pd.DataFrame:
     hidden = unknown & values["suppressed"].to_numpy(dtype=bool)
     if not hidden.any():
         return values
-    # Only rows sharing an area and a breakdown with a hidden row can match one on every key.
-    near = values["area_code"].isin(values["area_code"][hidden].unique()).to_numpy(dtype=bool)
-    near = near & values["breakdown"].isin(values["breakdown"][hidden].unique()).to_numpy(dtype=bool)
-    (ids,) = _key_ids([values.loc[near, keys]], keys)
+    # Rows are first matched on the keys held as Arrow text (cheap to encode over millions
+    # of rows), then the few that match on those are matched on the remaining keys.
+    text = [key for key in keys if values[key].dtype != object]
+    (partial,) = _key_ids([values[text]], text)
+    near = _among(partial, partial[hidden])
+    rest = [key for key in keys if key not in text]
+    if rest:
+        narrowed = pd.DataFrame(
+            {"_partial": partial[near]} | {key: values[key].to_numpy()[near] for key in rest}
+        )
+        (ids,) = _key_ids([narrowed], ["_partial", *rest])
+    else:
+        ids = partial[near]
     flag = np.zeros(len(values), dtype=bool)
     flag[near] = _among(ids, ids[hidden[near]])
     _withhold(values, flag, "completeness")

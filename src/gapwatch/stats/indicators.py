@@ -414,7 +414,10 @@ def _slope_indices(
         part = values.loc[chosen.to_numpy(dtype=bool), needed]
         if part.empty:
             continue
-        part = part.assign(quantile=pd.to_numeric(part["group"]))
+        # Each distinct label converted once: the same numbers and dtype as converting every row.
+        labels, distinct = pd.factorize(part["group"], use_na_sentinel=False)
+        quantile = pd.to_numeric(pd.Series(distinct, dtype=part["group"].dtype)).to_numpy()[labels]
+        part = part.assign(quantile=quantile)
         # Cells as integers: rows with a missing key belong to no cell, as in a groupby.
         cells = _group_ids([_codes(part[key]) for key in keys])
         keyless = part[keys].isna().any(axis=1).to_numpy()
