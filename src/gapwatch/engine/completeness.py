@@ -67,13 +67,14 @@ def label(
     engine: Engine,
     source: str,
     prepared: ir.Table,
-    date: ir.DateValue,
+    date_column: str,
     raw: pd.DataFrame,
     sets: list[tuple[str, str, tuple[str, ...]]],
     config: RunConfig,
 ) -> pd.DataFrame:
     """Completeness by source, quarter and area, from an engine result that holds the
     ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added."""
+    date = prepared[date_column].cast("date")
     measures = [column for column in raw.columns if column.startswith(PREFIX)]
     labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets)
     labelled = labelled.rename(columns={column: column.removeprefix(PREFIX) for column in measures})
@@ -81,16 +82,31 @@ def label(
     labelled["duplicates"] = 0.0
     if "person_id" in prepared.columns and not labelled.empty:
         # The first of a person's records on a date counts once; the rest are duplicates.
-        # A window carries every column it is given through its sort, so it gets only the
-        # grouping codes, in a query of its own; the other counts need no window at all.
+        # A window carries every column it is given through its sort, so the window that
+        # finds the repeated (person, date) pairs reads those two columns of the source
+        # alone; only the records of such pairs (most sources have none, and an engine can
+        # skip the rest of the query when there are none) are linked and ranked again to
+        # count the duplicates by area. The other counts need no window at all.
+        source_table = engine.table(source)
+        source_date = source_table[date_column].cast("date")
+        first, last = config.periods.first_day, config.periods.last_day
+        pairs = source_table.filter(source_date >= ibis.literal(first), source_date <= ibis.literal(last))
+        pairs = pairs.select("person_id", _gapwatch_date=pairs[date_column].cast("date"))
+        repeated = pairs.mutate(_gapwatch_order=_first_of_pair(pairs))
+        repeated = repeated.filter(repeated["_gapwatch_order"] > 0).select(
+            _gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"]
+        ).distinct()
         grouping = engine_columns(prepared, SETS)
         narrow = prepared.select(
             "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping
         )
-        order = ibis.row_number().over(
-            group_by=[narrow["person_id"], narrow["_gapwatch_date"]], order_by=[narrow["_gapwatch_date"]]
-        )
-        ranked = narrow.mutate(_gapwatch_order=order)
+        # identical_to: records without a person id on the same date were always counted as
+        # repeats of one another, and still are.
+        narrow = narrow.semi_join(repeated, [
+            narrow["person_id"].identical_to(repeated["_gapwatch_person"]),
+            narrow["_gapwatch_date"] == repeated["_gapwatch_key_date"],
+        ])  # fmt: skip
+        ranked = narrow.mutate(_gapwatch_order=_first_of_pair(narrow))
         extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
             "period_start", *grouping, duplicates=ibis.literal(1)
         )
@@ -107,6 +123,13 @@ def label(
     return labelled
 
 
+def _first_of_pair(table: ir.Table) -> ir.IntegerValue:
+    """0 for the first of a person's records on a date, 1, 2, … for the rest."""
+    return ibis.row_number().over(
+        group_by=[table["person_id"], table["_gapwatch_date"]], order_by=[table["_gapwatch_date"]]
+    )
+
+
 def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> pd.DataFrame:
     """Counts of valid, duplicate and late records for one source (see the module docstring),
     in a scan of its own (the engine folds them into an indicator scan where it can)."""
@@ -120,7 +143,7 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
         period_start=_period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
     )
     raw = engine.query(_grouping_sql(engine, inner, ["period_start"], SETS, list(measures)))
-    return label(engine, source, prepared, date, raw, SETS, config)
+    return label(engine, source, prepared, date_column, raw, SETS, config)
 
 
 def completeness_all(

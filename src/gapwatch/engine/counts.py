@@ -624,7 +624,7 @@ def count_scan(
         _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
     )
     quality_frame = (
-        completeness.label(engine, scan.source, within, date, raw, query_sets, config)
+        completeness.label(engine, scan.source, within, scan.date_column, raw, query_sets, config)
         if quality else pd.DataFrame()
     )  # fmt: skip
     labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, all_sets=query_sets)
