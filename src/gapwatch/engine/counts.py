@@ -28,6 +28,7 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gapwatch import refdata
 from gapwatch.engine.backends import Engine
@@ -185,13 +186,11 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
         return cached
     raw = table["lsoa_code"].cast("string")
     counts = engine.query(engine.compile(table.group_by(_lsoa_raw=raw).agg(rows=table.count())))
-    classified = refdata.classify_lsoa(counts["_lsoa_raw"], vintage)
-    places = _places(vintage)
-    place = classified[list(PLACE_COLUMNS)].merge(places.lookup, on=list(PLACE_COLUMNS), how="left")["place"]
+    classified = _classified(engine, counts["_lsoa_raw"], vintage)
     valid = (classified["lsoa_status"] == "valid").to_numpy()
     dictionary = pd.DataFrame({
         "_lsoa_raw": counts["_lsoa_raw"].astype(object),
-        _CODED["place"]: np.where(valid, place.fillna(0).to_numpy(), 0).astype(np.int32),
+        _CODED["place"]: np.where(valid, classified["place"].to_numpy(), 0).astype(np.int32),
         _CODED["lsoa_valid"]: valid.astype(np.int32),
     }).dropna(subset=["_lsoa_raw"])  # fmt: skip
     name = f"gapwatch_lsoa_codes_{len([key for key in engine.cache if key[0] == 'lsoa_codes'])}"
@@ -207,6 +206,31 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
     summary["share"] = summary["rows"] / total if total else 0.0
     engine.cache[("lsoa_codes", source, vintage)] = (codes, summary)
     return codes, summary
+
+
+def _classified(engine: Engine, codes: pd.Series, vintage: int) -> pd.DataFrame:
+    """``lsoa_status`` and place code of each raw LSOA code, in order (place 0 unless valid).
+
+    Sources share most of their codes: a code classified for one source is not classified
+    again for the next (:func:`gapwatch.refdata.classify_lsoa` of every source's codes was
+    most of the cost of linking).
+    """
+    memo: pd.DataFrame = engine.cache.get(("lsoa_classified", vintage), pd.DataFrame())
+    text = codes.astype(object)
+    new = pd.Series(pd.unique(text[text.notna() & ~text.isin(memo.index)]), dtype=object)
+    if len(new) or memo.empty:
+        found = refdata.classify_lsoa(new, vintage)
+        place = found[list(PLACE_COLUMNS)].merge(_places(vintage).lookup, on=list(PLACE_COLUMNS), how="left")
+        found = pd.DataFrame(
+            {"lsoa_status": found["lsoa_status"].to_numpy(), "place": place["place"].fillna(0).to_numpy()},
+            index=pd.Index(new, dtype=object),
+        )
+        memo = pd.concat([memo, found]) if not memo.empty else found
+        engine.cache[("lsoa_classified", vintage)] = memo
+    result = memo.reindex(text.where(text.notna(), None))
+    result["lsoa_status"] = result["lsoa_status"].where(text.notna().to_numpy(), "missing")
+    result["place"] = result["place"].fillna(0).astype(np.int64)
+    return result.reset_index(drop=True)
 
 
 def _age_band(age: ir.NumericValue, starts: Sequence[int]) -> ir.IntegerValue:
@@ -380,9 +404,16 @@ def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 _Parts = list[tuple[np.ndarray, np.ndarray]]
 
 
-def _labels(parts: _Parts, categorical: bool) -> np.ndarray | pd.Categorical:
+#: pandas' default text dtype, which a frame built from Python strings would hold.
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _labels(parts: _Parts, categorical: bool) -> np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray:
     if not categorical:
-        return np.concatenate([labels[codes] for codes, labels in parts])
+        # Looking labels up in Arrow spares pandas turning millions of Python strings into
+        # Arrow strings one by one when the frame is built.
+        chunks = [pa.array(list(labels), type=pa.large_string()).take(pa.array(codes)) for codes, labels in parts]
+        return pd.array(pa.chunked_array(chunks, type=pa.large_string()).combine_chunks(), dtype=_TEXT)
     # One set of categories for all parts, so that millions of rows hold small codes
     # rather than strings (sorted, so that ordering by the column orders by its text).
     everything = np.concatenate([labels for _, labels in parts]).astype(str)
@@ -431,7 +462,7 @@ def _roll_up(
         if column != "organisation_code"
     }
     if "organisation_code" in grouping_columns:
-        codes, uniques = pd.factorize(raw["organisation_code"].astype(object), sort=True)
+        codes, uniques = pd.factorize(raw["organisation_code"], sort=True)
         coded["organisation_code"] = codes.astype(np.int64)
         organisations = np.asarray(uniques, dtype=object)
     unpacked: dict[str, np.ndarray] = {}
@@ -443,31 +474,43 @@ def _roll_up(
     # are only looked up at the end: building strings row by row cost more than the sums.
     parts: dict[str, _Parts] = {column: [] for column in [*leading, *text_columns]}
     sums: dict[str, list[np.ndarray]] = {measure: [] for measure in measures}
+    rows_of: dict[tuple[str, ...], np.ndarray] = {}
+    gathered: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
     for area, breakdown, _ in sets:
         engine_set = chosen[(area, breakdown)]
         person_codes = unpacked if "flags" in engine_set else coded
-        selected = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
+        if engine_set not in rows_of:
+            rows_of[engine_set] = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
+        selected = rows_of[engine_set]
         if not len(selected):
             continue
-        place = coded["place"][selected] if "place" in engine_set else None
+
+        def take(name: str, values: np.ndarray, engine_set: tuple[str, ...] = engine_set) -> np.ndarray:
+            # Many area types and breakdowns share an engine set: each column is gathered once.
+            if (engine_set, name) not in gathered:
+                gathered[(engine_set, name)] = values[rows_of[engine_set]]
+            return gathered[(engine_set, name)]
+
+        place = take("place", coded["place"]) if "place" in engine_set else None
         keys: list[tuple[np.ndarray, np.ndarray]] = [
-            (np.asarray(codes)[selected], np.asarray(uniques)) for codes, uniques in lead
+            (take(f"lead {index}", np.asarray(codes)), np.asarray(uniques))
+            for index, (codes, uniques) in enumerate(lead)
         ]
         area_column = AREA_COLUMNS[area]
         if area == "provider":
-            keys.append((coded["organisation_code"][selected], organisations))
+            keys.append((take("organisation_code", coded["organisation_code"]), organisations))
         elif area_column is not None and place is not None:
             keys.append((places.codes[area_column][place], places.labels[area_column]))
         for column in breakdown_columns(breakdown):
             if column in PLACE_COLUMNS and place is not None:
                 keys.append((places.codes[column][place], places.labels[column]))
             elif column == "ethnic_group" and "ethnic_group" in engine_set:
-                keys.append((coded["ethnic_group"][selected], labels["ethnic_group"]))
+                keys.append((take("ethnic_group", coded["ethnic_group"]), labels["ethnic_group"]))
             elif column == "ethnic_group":
-                category = coded["ethnic_category"][selected]
+                category = take("ethnic_category", coded["ethnic_category"])
                 keys.append((_ethnic_group_of_category()[category], labels["ethnic_group"]))
             else:
-                keys.append((person_codes[column][selected], labels[column]))
+                keys.append((take(f"person {column}", person_codes[column]), labels[column]))
         key = np.zeros(len(selected), dtype=np.int64)
         size = 1
         for key_codes, key_labels in keys:
@@ -510,10 +553,13 @@ def _roll_up(
             joined = [":".join(map(str, labels)) for labels in zip(*reversed(names), strict=True)]
             parts["group"].append((pair_codes.reshape(-1), np.array(joined, dtype=object)))
         for index, measure in enumerate(measures):
-            sums[measure].append(np.bincount(inverse, weights=amounts[selected, index], minlength=count))
+            weights = take(f"measure {index}", amounts[:, index])
+            sums[measure].append(np.bincount(inverse, weights=weights, minlength=count))
     if not parts["area_type"]:
         return pd.DataFrame(columns=columns_out)
-    out: dict[str, Any] = {column: _labels(parts[column], False) for column in leading}
+    out: dict[str, Any] = {
+        column: np.concatenate([labels[codes] for codes, labels in parts[column]]) for column in leading
+    }
     out.update({column: _labels(parts[column], categorical) for column in text_columns})
     out.update({measure: np.concatenate(sums[measure]) for measure in measures})
     return pd.DataFrame(out)
@@ -780,7 +826,7 @@ def _rolling(cells: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
         window = quarters[end_index - 3 : end_index + 1]
         inside = cells.loc[pd.to_datetime(cells["period_start"]).isin(window)]
         summed = inside.groupby(keys, as_index=False, sort=False)[additive].sum(min_count=1)
-        summed["period_start"] = pd.Timestamp(window[0]).date()
+        summed["period_start"] = pd.Timestamp(window[0])
         summed["period_end"] = (
             pd.Timestamp(window[-1]) + pd.DateOffset(months=3) - pd.Timedelta(days=1)
         ).date()
@@ -862,7 +908,6 @@ def count(
                 part = _rolling(part, config)
             else:
                 part = part.assign(period_end=period_end(part["period_start"], indicator.period))
-                part["period_start"] = as_dates(part["period_start"])
             cell_frames.append(part)
         if not histograms.empty:
             histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
@@ -871,7 +916,9 @@ def count(
     standardised: list[pd.DataFrame] = []
     if not cells.empty:
         # Engines return groups in any order; a fixed order makes every run's output identical.
+        # Sorted while period starts are still timestamps: Python date objects sort slowly.
         cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
+        cells["period_start"] = as_dates(cells["period_start"])
     # Denominators that are populations: counted once per population table, joined to every period.
     population_users = [indicator for indicator in indicators if indicator.denominator.population]
     with_population: dict[str, pd.DataFrame] = {}
