@@ -35,6 +35,9 @@ class Engine:
         self.executed: list[str] = []
         #: What the engine worked out once per session (e.g. each table's LSOA codes, linked).
         self.cache: dict[tuple[Any, ...], Any] = {}
+        #: SQL that stands in for a named placeholder table wherever a compiled statement
+        #: reads it (see :meth:`define`).
+        self.definitions: dict[str, str] = {}
 
     def quote(self, name: str) -> str:
         return f"`{name}`" if self.dialect == "spark" else f'"{name}"'
@@ -77,7 +80,20 @@ class Engine:
             ) from None
 
     def compile(self, expression: ir.Table) -> str:
-        return str(ibis.to_sql(expression))
+        sql = str(ibis.to_sql(expression, dialect=self.kind))
+        for name, definition in self.definitions.items():
+            sql = sql.replace(self.quote(name), f"({definition})")
+        return sql
+
+    def define(self, name: str, expression: ir.Table) -> ir.Table:
+        """A placeholder table with the schema of ``expression``, compiled once.
+
+        Expressions built on the placeholder compile to SQL that reads ``expression``'s own
+        SQL as a subquery. Compiling a large expression again for every statement built on
+        it cost more than some of the statements took to run.
+        """
+        self.definitions[name] = self.compile(expression)
+        return ibis.table(expression.schema(), name=name)
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run SQL in the engine's dialect and return the (aggregate) result as pandas."""

@@ -630,7 +630,11 @@ def count_scan(
     source's completeness (:mod:`gapwatch.engine.completeness`)."""
     from gapwatch.engine import completeness
 
-    prepared = prepare(engine, scan.source, config.lsoa_vintage)
+    key = ("prepared", scan.source, config.lsoa_vintage)
+    if key not in engine.cache:
+        name = f"gapwatch_prepared_{len(engine.definitions)}"
+        engine.cache[key] = engine.define(name, prepare(engine, scan.source, config.lsoa_vintage))
+    prepared = engine.cache[key]
     date = prepared[scan.date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
