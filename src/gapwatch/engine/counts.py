@@ -408,11 +408,13 @@ _Parts = list[tuple[np.ndarray, np.ndarray]]
 _TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
-def _labels(parts: _Parts, categorical: bool) -> np.ndarray | pd.Categorical | pd.api.extensions.ExtensionArray:
+def _labels(parts: _Parts, categorical: bool) -> pd.Categorical | pd.api.extensions.ExtensionArray:
     if not categorical:
         # Looking labels up in Arrow spares pandas turning millions of Python strings into
         # Arrow strings one by one when the frame is built.
-        chunks = [pa.array(list(labels), type=pa.large_string()).take(pa.array(codes)) for codes, labels in parts]
+        chunks = [
+            pa.array(list(labels), type=pa.large_string()).take(pa.array(codes)) for codes, labels in parts
+        ]
         return pd.array(pa.chunked_array(chunks, type=pa.large_string()).combine_chunks(), dtype=_TEXT)
     # One set of categories for all parts, so that millions of rows hold small codes
     # rather than strings (sorted, so that ordering by the column orders by its text).
@@ -480,7 +482,8 @@ def _roll_up(
         engine_set = chosen[(area, breakdown)]
         person_codes = unpacked if "flags" in engine_set else coded
         if engine_set not in rows_of:
-            rows_of[engine_set] = np.flatnonzero(masks == sum(1 << grouping_columns.index(c) for c in engine_set))
+            mask = sum(1 << grouping_columns.index(column) for column in engine_set)
+            rows_of[engine_set] = np.flatnonzero(masks == mask)
         selected = rows_of[engine_set]
         if not len(selected):
             continue
