@@ -680,18 +680,22 @@ def count_scan(
         completeness.label(engine, scan.source, within, scan.date_column, raw, query_sets, config)
         if quality else pd.DataFrame()
     )  # fmt: skip
-    labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, all_sets=query_sets)
+    # Cells stay categorical until :func:`count` has put them in order: selecting and sorting
+    # millions of rows of text cost more than the rest of the roll-up.
+    labelled = _roll_up(
+        raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True, all_sets=query_sets
+    )
     by_age = pd.DataFrame()
     if "standard_age" in leading:
         labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
-        by_age = labelled.loc[labelled["standard_age"] != UNKNOWN]
+        by_age = as_text(labelled.loc[labelled["standard_age"] != UNKNOWN])
         keys = ["period_start", "area_type", "area_code", "breakdown", "group"]
-        labelled = labelled.groupby(keys, sort=False, as_index=False)[list(measures)].sum()
+        labelled = labelled.groupby(keys, sort=False, observed=True, as_index=False)[list(measures)].sum()
     cells = []
     for indicator in scan.indicators:
-        wanted = labelled["breakdown"].isin(indicator.breakdowns)
+        wanted = labelled["breakdown"].isin(indicator.breakdowns).to_numpy()
         part = labelled.loc[wanted, ["period_start", "area_type", "area_code", "breakdown", "group"]].copy()
-        part.insert(0, "indicator_id", indicator.id)
+        part.insert(0, "indicator_id", _constant(indicator.id, len(part), part.index))
         for role in ("numerator", "denominator", "sum", "sum_squares"):
             column = f"{indicator.id}__{role}"
             if column in labelled:
@@ -709,7 +713,7 @@ def count_scan(
         part["numerator"] = by_age.loc[wanted, f"{indicator.id}__numerator"].astype("float64")
         standardised.append(part)
     return (
-        pd.concat(cells, ignore_index=True),
+        concat_categorical(cells),
         pd.DataFrame(),
         pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame(),
         quality_frame,
@@ -747,10 +751,31 @@ def _median_scan(
     frame = concat_categorical(histograms)
     keys = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
     cells = frame.groupby(keys, sort=False, observed=True, as_index=False).agg(denominator=("rows", "sum"))
-    for column in keys:
-        if isinstance(cells[column].dtype, pd.CategoricalDtype):
-            cells[column] = cells[column].astype(cells[column].cat.categories.dtype)
+    if "period_start" in cells and isinstance(cells["period_start"].dtype, pd.CategoricalDtype):
+        cells["period_start"] = cells["period_start"].astype(cells["period_start"].cat.categories.dtype)
     return cells, frame
+
+
+def _constant(value: str, length: int, index: pd.Index) -> pd.Series:
+    """A categorical column holding one text value in every row."""
+    codes = np.zeros(length, dtype=np.int8)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index([value])), index=index)
+
+
+def as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its categorical columns of text as pandas' own text columns, each
+    category's text looked up once (through Arrow, as :func:`_labels` does)."""
+    frame = frame.copy()
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
+            values.cat.categories.dtype
+        ):
+            codes = values.cat.codes.to_numpy()
+            text = pa.array(list(values.cat.categories), type=pa.large_string())
+            taken = text.take(pa.array(codes, mask=codes < 0))
+            frame[column] = pd.Series(pd.array(taken, dtype=_TEXT), index=frame.index)
+    return frame
 
 
 def concat_categorical(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -832,7 +857,7 @@ def _rolling(cells: pd.DataFrame, config: RunConfig) -> pd.DataFrame:
     for end_index in range(3, len(quarters)):
         window = quarters[end_index - 3 : end_index + 1]
         inside = cells.loc[pd.to_datetime(cells["period_start"]).isin(window)]
-        summed = inside.groupby(keys, as_index=False, sort=False)[additive].sum(min_count=1)
+        summed = inside.groupby(keys, as_index=False, sort=False, observed=True)[additive].sum(min_count=1)
         summed["period_start"] = pd.Timestamp(window[0])
         summed["period_end"] = (
             pd.Timestamp(window[-1]) + pd.DateOffset(months=3) - pd.Timedelta(days=1)
@@ -909,7 +934,7 @@ def count(
             by_age["period_start"] = as_dates(by_age["period_start"])
             age_frames.append(by_age)
         by_id = {indicator.id: indicator for indicator in scan.indicators}
-        for indicator_id, part in cells.groupby("indicator_id", sort=False):
+        for indicator_id, part in cells.groupby("indicator_id", sort=False, observed=True):
             indicator = by_id[str(indicator_id)]
             if indicator.period == "rolling_12_months":
                 part = _rolling(part, config)
@@ -919,12 +944,14 @@ def count(
         if not histograms.empty:
             histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
             histogram_frames.append(histograms)
-    cells = pd.concat(cell_frames, ignore_index=True) if cell_frames else pd.DataFrame()
+    cells = concat_categorical(cell_frames)
     standardised: list[pd.DataFrame] = []
     if not cells.empty:
         # Engines return groups in any order; a fixed order makes every run's output identical.
-        # Sorted while period starts are still timestamps: Python date objects sort slowly.
+        # Sorted while period starts are still timestamps (Python date objects sort slowly)
+        # and text is still categorical (categories are sorted, so codes sort as the text).
         cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
+        cells = as_text(cells)
         cells["period_start"] = as_dates(cells["period_start"])
     # Denominators that are populations: counted once per population table, joined to every period.
     population_users = [indicator for indicator in indicators if indicator.denominator.population]
