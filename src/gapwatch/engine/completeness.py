@@ -17,7 +17,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from gapwatch.engine.backends import Engine
+from gapwatch.engine.backends import Engine, Job
 from gapwatch.engine.counts import (
     _CODED,
     _grouping_sql,
@@ -71,9 +71,10 @@ def label(
     raw: pd.DataFrame,
     sets: list[tuple[str, str, tuple[str, ...]]],
     config: RunConfig,
-) -> pd.DataFrame:
+) -> Job[pd.DataFrame]:
     """Completeness by source, quarter and area, from an engine result that holds the
-    ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added."""
+    ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added
+    (a job: :meth:`Engine.run_jobs`)."""
     date = prepared[date_column].cast("date")
     measures = [column for column in raw.columns if column.startswith(PREFIX)]
     labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets)
@@ -110,7 +111,7 @@ def label(
         extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
             "period_start", *grouping, duplicates=ibis.literal(1)
         )
-        found_raw = engine.query(_grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"]))
+        found_raw = yield _grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"])
         found = _roll_up(found_raw, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
         if not found.empty:
             found = found.drop(columns=["breakdown", "group"])
@@ -130,9 +131,10 @@ def _first_of_pair(table: ir.Table) -> ir.IntegerValue:
     )
 
 
-def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> pd.DataFrame:
+def completeness(engine: Engine, source: str, date_column: str, config: RunConfig) -> Job[pd.DataFrame]:
     """Counts of valid, duplicate and late records for one source (see the module docstring),
-    in a scan of its own (the engine folds them into an indicator scan where it can)."""
+    in a scan of its own (the engine folds them into an indicator scan where it can), as a
+    job (:meth:`Engine.run_jobs`)."""
     prepared = prepare(engine, source, config.lsoa_vintage)
     date = prepared[date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
@@ -142,8 +144,8 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     inner = prepared.select(
         period_start=_period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
     )
-    raw = engine.query(_grouping_sql(engine, inner, ["period_start"], SETS, list(measures)))
-    return label(engine, source, prepared, date_column, raw, SETS, config)
+    raw = yield _grouping_sql(engine, inner, ["period_start"], SETS, list(measures))
+    return (yield from label(engine, source, prepared, date_column, raw, SETS, config))
 
 
 def completeness_all(
@@ -154,8 +156,12 @@ def completeness_all(
 ) -> pd.DataFrame:
     """:func:`completeness` of every (source, date column) pair, with those ``counted``
     already (in the engine's indicator scans), as one table."""
-    frames = [*counted]
-    frames += [completeness(engine, source, date_column, config) for source, date_column in sources]
+    jobs = [completeness(engine, source, date_column, config) for source, date_column in sources]
+    return combined([*counted, *engine.run_jobs(jobs)])
+
+
+def combined(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Completeness frames of several sources as one table, in order."""
     frames = [frame for frame in frames if not frame.empty]
     if not frames:
         return pd.DataFrame()

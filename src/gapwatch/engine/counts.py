@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from gapwatch import refdata
-from gapwatch.engine.backends import Engine
+from gapwatch.engine.backends import Engine, Job
 from gapwatch.engine.validate import check_source
 from gapwatch.errors import InputError, rows
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
@@ -627,10 +627,11 @@ def _foldable(scan: _Scan) -> bool:
 
 def count_scan(
     engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str], quality: bool = False
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run one scan; returns (cells, histograms, counts by age band, completeness) in long
-    form by indicator. With ``quality`` (see :func:`_foldable`), the same scan counts the
-    source's completeness (:mod:`gapwatch.engine.completeness`)."""
+) -> Job[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """One scan, as a job (:meth:`Engine.run_jobs`); returns (cells, histograms, counts by
+    age band, completeness) in long form by indicator. With ``quality`` (see
+    :func:`_foldable`), the same scan counts the source's completeness
+    (:mod:`gapwatch.engine.completeness`)."""
     from gapwatch.engine import completeness
 
     key = ("prepared", scan.source, config.lsoa_vintage)
@@ -648,7 +649,7 @@ def count_scan(
     sets = _grouping_sets(areas, breakdowns, config)
 
     if scan.indicators[0].measure in DISTRIBUTION_MEASURES:
-        found, histograms = _median_scan(engine, scan, prepared, sets, config.lsoa_vintage)
+        found, histograms = yield from _median_scan(engine, scan, prepared, sets, config.lsoa_vintage)
         return found, histograms, pd.DataFrame(), pd.DataFrame()
 
     counted = [_counted_rows(indicator, prepared) for indicator in scan.indicators]
@@ -673,13 +674,12 @@ def count_scan(
         query_sets = [*sets, *(item for item in completeness.SETS if item not in sets)]
         columns.update(engine_columns(prepared, query_sets))
     inner = prepared.select("period_start", **columns, **measures, **quality_measures)
-    raw = engine.query(
-        _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
-    )
-    quality_frame = (
-        completeness.label(engine, scan.source, within, scan.date_column, raw, query_sets, config)
-        if quality else pd.DataFrame()
-    )  # fmt: skip
+    raw = yield _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
+    quality_frame = pd.DataFrame()
+    if quality:
+        quality_frame = yield from completeness.label(
+            engine, scan.source, within, scan.date_column, raw, query_sets, config
+        )
     # Cells stay categorical until :func:`count` has put them in order: selecting and sorting
     # millions of rows of text cost more than the rest of the roll-up.
     labelled = _roll_up(
@@ -707,10 +707,10 @@ def count_scan(
         cells.append(part.loc[occupied])
     standardised: list[pd.DataFrame] = []
     for indicator in scan.indicators if not by_age.empty else ():
-        wanted = by_age["breakdown"].isin(indicator.breakdowns)
-        part = by_age.loc[wanted, [*CELL_ORDER[1:], "standard_age"]].copy()
+        in_breakdowns = by_age["breakdown"].isin(indicator.breakdowns)
+        part = by_age.loc[in_breakdowns, [*CELL_ORDER[1:], "standard_age"]].copy()
         part.insert(0, "indicator_id", indicator.id)
-        part["numerator"] = by_age.loc[wanted, f"{indicator.id}__numerator"].astype("float64")
+        part["numerator"] = by_age.loc[in_breakdowns, f"{indicator.id}__numerator"].astype("float64")
         standardised.append(part)
     return (
         concat_categorical(cells),
@@ -726,10 +726,10 @@ def _median_scan(
     prepared: ir.Table,
     sets: list[tuple[str, str, tuple[str, ...]]],
     vintage: int,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+) -> Job[tuple[pd.DataFrame, pd.DataFrame]]:
     """Histograms of each median or percentile indicator's value: additive, so the
     median or percentile and its limits follow."""
-    histograms = []
+    statements, wanted = [], []
     for indicator in scan.indicators:
         expressions = indicator.expressions()
         value = expressions["value"].compile(prepared).cast("float64")
@@ -740,7 +740,11 @@ def _median_scan(
         inner = prepared.filter(keep).select(
             "period_start", **engine_columns(prepared, mine), value=value, rows=ibis.literal(1)
         )
-        raw = engine.query(_grouping_sql(engine, inner, ["period_start", "value"], mine, ["rows"]))
+        statements.append(_grouping_sql(engine, inner, ["period_start", "value"], mine, ["rows"]))
+        wanted.append(mine)
+    answers = yield statements
+    histograms = []
+    for indicator, mine, raw in zip(scan.indicators, wanted, answers, strict=True):
         # Histograms run to millions of rows: their text columns stay categorical.
         labelled = _roll_up(raw, ["period_start", "value"], mine, ["rows"], vintage, categorical=True)
         identity = pd.Categorical.from_codes(np.zeros(len(labelled), dtype=np.int8), pd.Index([indicator.id]))
@@ -794,7 +798,7 @@ def concat_categorical(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[str],
-                breakdowns: set[str], organisation: str | None) -> pd.DataFrame:  # fmt: skip
+                breakdowns: set[str], organisation: str | None) -> Job[pd.DataFrame]:  # fmt: skip
     """People in the population table by area, group and five-year age band (``standard_age``),
     ages taken at the reference date."""
     table = engine.table(source)
@@ -818,7 +822,7 @@ def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[
         standard_age=prepared[_CODED["standard_age"]],
         population=ibis.literal(1),
     )
-    raw = engine.query(_grouping_sql(engine, inner, ["standard_age"], sets, ["population"]))
+    raw = yield _grouping_sql(engine, inner, ["standard_age"], sets, ["population"])
     labelled = _roll_up(raw, ["standard_age"], sets, ["population"], config.lsoa_vintage)
     labelled["population"] = labelled["population"].astype("float64")
     labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
@@ -882,10 +886,42 @@ def count(
     populations = sorted({str(i.denominator.population) for i in indicators if i.denominator.population})
     for population_source in populations:
         check_source(engine, population_source, [], config, population=True)
-    cell_frames, histogram_frames, age_frames, linkage = [], [], [], []
+    dated = sorted({(scan.source, scan.date_column) for scan in scans})
+    quality_date = dict(reversed(dated))
+    folded = []
+    for scan in scans:
+        # A source's completeness is counted in the first scan of its records that can
+        # carry it, not in a scan of its own.
+        fold = scan.source in quality_date and quality_date[scan.source] == scan.date_column
+        folded.append(fold and _foldable(scan))
+        if folded[-1]:
+            del quality_date[scan.source]
+    # Jobs start when run (:meth:`Engine.run_jobs`), not when made.
+    jobs: list[Job[Any]] = [
+        _scan_job(engine, scan, config, areas, fold) for scan, fold in zip(scans, folded, strict=True)
+    ]
+    details = [f"{scan.source}: {', '.join(i.id for i in scan.indicators)}" for scan in scans]
+    # Denominators that are populations: counted once per population table, joined to every period.
+    population_users = [indicator for indicator in indicators if indicator.denominator.population]
+    population_plans: list[list[Indicator]] = []
+    for population_source in populations:
+        users = [i for i in population_users if i.denominator.population == population_source]
+        for organisation in sorted({_organisation_column(engine, i.source) or "" for i in users}):
+            members = [i for i in users if (_organisation_column(engine, i.source) or "") == organisation]
+            breakdowns = {b for i in members for b in i.breakdowns}
+            population_plans.append(members)
+            jobs.append(
+                _population(engine, population_source, config, areas, breakdowns, organisation or None)
+            )
+            details.append(f"{population_source} (population denominators)")
+    from gapwatch.engine import completeness
+
+    for source, date_column in sorted(quality_date.items()):
+        jobs.append(completeness.completeness(engine, source, date_column, config))
+        details.append(f"{source}: completeness of ethnicity, LSOA, sex and age")
+    linkage = []
     source_rows: dict[str, int] = {}
-    steps = len(scans) + len(populations) + 2
-    step = 0
+    step, steps = 0, 1 + len(jobs)
 
     def advance(detail: str) -> None:
         nonlocal step
@@ -917,33 +953,17 @@ def count(
             )
         linkage.append(summary)
         source_rows[source] = int(summary["rows"].sum())
-    dated = sorted({(scan.source, scan.date_column) for scan in scans})
-    quality_date = dict(reversed(dated))
-    quality_frames = []
-    for scan in scans:
-        advance(f"{scan.source}: {', '.join(i.id for i in scan.indicators)}")
-        # A source's completeness is counted in the first scan of its records that can
-        # carry it, not in a scan of its own.
-        fold = scan.source in quality_date and quality_date[scan.source] == scan.date_column
-        cells, histograms, by_age, quality = count_scan(engine, scan, config, areas, quality=fold)
-        if fold and _foldable(scan):
-            del quality_date[scan.source]
-            quality_frames.append(quality)
-        if not by_age.empty:
-            by_age["period_end"] = period_end(by_age["period_start"], scan.period)
-            by_age["period_start"] = as_dates(by_age["period_start"])
-            age_frames.append(by_age)
-        by_id = {indicator.id: indicator for indicator in scan.indicators}
-        for indicator_id, part in cells.groupby("indicator_id", sort=False, observed=True):
-            indicator = by_id[str(indicator_id)]
-            if indicator.period == "rolling_12_months":
-                part = _rolling(part, config)
-            else:
-                part = part.assign(period_end=period_end(part["period_start"], indicator.period))
-            cell_frames.append(part)
-        if not histograms.empty:
-            histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
-            histogram_frames.append(histograms)
+    for population_source in populations:
+        # Linked now: once the jobs run, only the engine's own thread may use its connection.
+        _lsoa_codes(engine, population_source, engine.table(population_source), config.lsoa_vintage)
+    results = engine.run_jobs(jobs, finished=lambda index: advance(details[index]))
+    scanned = results[: len(scans)]
+    population_counts = results[len(scans) : len(scans) + len(population_plans)]
+    cell_frames = [part for parts, _, _, _ in scanned for part in parts]
+    histogram_frames = [histograms for _, histograms, _, _ in scanned if not histograms.empty]
+    age_frames = [by_age for _, _, by_age, _ in scanned if not by_age.empty]
+    quality_frames = [quality for (*_, quality), fold in zip(scanned, folded, strict=True) if fold]
+    quality_frames += results[len(scans) + len(population_plans) :]
     cells = concat_categorical(cell_frames)
     standardised: list[pd.DataFrame] = []
     if not cells.empty:
@@ -951,42 +971,66 @@ def count(
         # Sorted while period starts are still timestamps (Python date objects sort slowly)
         # and text is still categorical (categories are sorted, so codes sort as the text).
         cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
-        cells = as_text(cells)
-        cells["period_start"] = as_dates(cells["period_start"])
-    # Denominators that are populations: counted once per population table, joined to every period.
-    population_users = [indicator for indicator in indicators if indicator.denominator.population]
     with_population: dict[str, pd.DataFrame] = {}
-    for population_source in populations:
-        users = [i for i in population_users if i.denominator.population == population_source]
-        advance(f"{population_source} (population denominators)")
-        for organisation in sorted({_organisation_column(engine, i.source) or "" for i in users}):
-            members = [i for i in users if (_organisation_column(engine, i.source) or "") == organisation]
-            breakdowns = {b for i in members for b in i.breakdowns}
-            by_age = _population(engine, population_source, config, areas, breakdowns, organisation or None)
-            keys = ["area_type", "area_code", "breakdown", "group"]
-            people = by_age.groupby(keys, sort=False, as_index=False)["population"].sum()
-            for indicator in members:
-                mine = cells["indicator_id"] == indicator.id
-                joined = cells.loc[mine].drop(columns=["denominator"], errors="ignore")
-                joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
-                joined = joined.rename(columns={"population": "denominator"})
-                with_population[indicator.id] = joined
-                if indicator.measure == STANDARDISED:
-                    standardised.append(_standardised(indicator, joined, by_age, age_frames))
+    keys = ["area_type", "area_code", "breakdown", "group"]
+    for members, by_age in zip(population_plans, population_counts, strict=True):
+        if cells.empty:
+            break
+        people = by_age.groupby(keys, sort=False, as_index=False)["population"].sum()
+        # Keyed by the cells' own categories, the join matches small codes, not text (a
+        # group with no cell becomes missing, and a left join drops it anyway).
+        people = people.astype({key: cells[key].dtype for key in keys})
+        for indicator in members:
+            mine = cells["indicator_id"] == indicator.id
+            joined = cells.loc[mine].drop(columns=["denominator"], errors="ignore")
+            joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
+            joined = joined.rename(columns={"population": "denominator"})
+            with_population[indicator.id] = joined
+            if indicator.measure == STANDARDISED:
+                standardised.append(_standardised(indicator, _finished(joined), by_age, age_frames))
     if with_population:
         # One concatenation at the end: one per indicator copied every cell each time.
         others = cells.loc[~cells["indicator_id"].isin(list(with_population))]
-        cells = pd.concat([others, *with_population.values()], ignore_index=True)
-    advance("completeness of ethnicity, LSOA, sex and age")
-    from gapwatch.engine.completeness import completeness_all
-
-    quality = completeness_all(engine, sorted(quality_date.items()), config, quality_frames)
+        cells = concat_categorical([others, *with_population.values()])
+    if not cells.empty:
+        cells = _finished(cells)
+    quality = completeness.combined(quality_frames)
     # Histograms keep the order the engine gave: the statistics sort each cell's values.
     histograms_all = concat_categorical(histogram_frames)
     by_band = pd.concat(standardised, ignore_index=True) if standardised else pd.DataFrame()
     if not by_band.empty:
         by_band = by_band.sort_values([*CELL_ORDER, "standard_age"], kind="stable", ignore_index=True)
     return Counts(cells, histograms_all, pd.concat(linkage, ignore_index=True), source_rows, quality, by_band)
+
+
+def _scan_job(
+    engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str], quality: bool
+) -> Job[tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """:func:`count_scan`, with each indicator's cells apart and given their periods' ends
+    (rolling periods summed from quarters), ready to be put together with other scans'."""
+    cells, histograms, by_age, quality_frame = yield from count_scan(engine, scan, config, areas, quality)
+    if not by_age.empty:
+        by_age["period_end"] = period_end(by_age["period_start"], scan.period)
+        by_age["period_start"] = as_dates(by_age["period_start"])
+    by_id = {indicator.id: indicator for indicator in scan.indicators}
+    parts = []
+    for indicator_id, part in cells.groupby("indicator_id", sort=False, observed=True):
+        indicator = by_id[str(indicator_id)]
+        if indicator.period == "rolling_12_months":
+            part = _rolling(part, config)
+        else:
+            part = part.assign(period_end=period_end(part["period_start"], indicator.period))
+        parts.append(part)
+    if not histograms.empty:
+        histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
+    return parts, histograms, by_age, quality_frame
+
+
+def _finished(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells as :class:`Counts` holds them: text columns of text, period starts as dates."""
+    cells = as_text(cells)
+    cells["period_start"] = as_dates(cells["period_start"])
+    return cells
 
 
 def _standardised(
