@@ -959,41 +959,32 @@ def count(
     results = engine.run_jobs(jobs, finished=lambda index: advance(details[index]))
     scanned = results[: len(scans)]
     population_counts = results[len(scans) : len(scans) + len(population_plans)]
-    cell_frames = [part for parts, _, _, _ in scanned for part in parts]
+    # Each indicator's cells come from one scan, already in order (see :func:`_scan_job`):
+    # put in order of indicator, they are in the order of every cell.
+    parts = {name: part for scanned_parts, *_ in scanned for name, part in scanned_parts.items()}
+    columns = list(dict.fromkeys(column for part in parts.values() for column in part.columns))
     histogram_frames = [histograms for _, histograms, _, _ in scanned if not histograms.empty]
     age_frames = [by_age for _, _, by_age, _ in scanned if not by_age.empty]
     quality_frames = [quality for (*_, quality), fold in zip(scanned, folded, strict=True) if fold]
     quality_frames += results[len(scans) + len(population_plans) :]
-    cells = concat_categorical(cell_frames)
     standardised: list[pd.DataFrame] = []
-    if not cells.empty:
-        # Engines return groups in any order; a fixed order makes every run's output identical.
-        # Sorted while period starts are still timestamps (Python date objects sort slowly)
-        # and text is still categorical (categories are sorted, so codes sort as the text).
-        cells = cells.sort_values(CELL_ORDER, kind="stable", ignore_index=True)
     with_population: dict[str, pd.DataFrame] = {}
     keys = ["area_type", "area_code", "breakdown", "group"]
     for members, by_age in zip(population_plans, population_counts, strict=True):
-        if cells.empty:
-            break
         people = by_age.groupby(keys, sort=False, as_index=False)["population"].sum()
-        # Keyed by the cells' own categories, the join matches small codes, not text (a
-        # group with no cell becomes missing, and a left join drops it anyway).
-        people = people.astype({key: cells[key].dtype for key in keys})
         for indicator in members:
-            mine = cells["indicator_id"] == indicator.id
-            joined = cells.loc[mine].drop(columns=["denominator"], errors="ignore")
+            if indicator.id not in parts:
+                continue
+            joined = parts[indicator.id].drop(columns=["denominator"], errors="ignore")
             joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
             joined = joined.rename(columns={"population": "denominator"})
             with_population[indicator.id] = joined
             if indicator.measure == STANDARDISED:
-                standardised.append(_standardised(indicator, _finished(joined), by_age, age_frames))
-    if with_population:
-        # One concatenation at the end: one per indicator copied every cell each time.
-        others = cells.loc[~cells["indicator_id"].isin(list(with_population))]
-        cells = concat_categorical([others, *with_population.values()])
-    if not cells.empty:
-        cells = _finished(cells)
+                standardised.append(_standardised(indicator, joined, by_age, age_frames))
+    # Cells whose denominators are populations come last, in the order they were joined.
+    frames = [parts[name] for name in sorted(parts) if name not in with_population]
+    frames += with_population.values()
+    cells = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame()
     quality = completeness.combined(quality_frames)
     # Histograms keep the order the engine gave: the statistics sort each cell's values.
     histograms_all = concat_categorical(histogram_frames)
@@ -1005,22 +996,27 @@ def count(
 
 def _scan_job(
     engine: Engine, scan: _Scan, config: RunConfig, areas: Sequence[str], quality: bool
-) -> Job[tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
-    """:func:`count_scan`, with each indicator's cells apart and given their periods' ends
-    (rolling periods summed from quarters), ready to be put together with other scans'."""
+) -> Job[tuple[dict[str, pd.DataFrame], pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """:func:`count_scan`, with each indicator's cells apart (by indicator id), given their periods' ends
+    (rolling periods summed from quarters), in order and labelled as :class:`Counts` holds
+    them: what can be done scan by scan is done while the engine counts the next scans."""
     cells, histograms, by_age, quality_frame = yield from count_scan(engine, scan, config, areas, quality)
     if not by_age.empty:
         by_age["period_end"] = period_end(by_age["period_start"], scan.period)
         by_age["period_start"] = as_dates(by_age["period_start"])
     by_id = {indicator.id: indicator for indicator in scan.indicators}
-    parts = []
+    parts = {}
     for indicator_id, part in cells.groupby("indicator_id", sort=False, observed=True):
         indicator = by_id[str(indicator_id)]
         if indicator.period == "rolling_12_months":
             part = _rolling(part, config)
         else:
             part = part.assign(period_end=period_end(part["period_start"], indicator.period))
-        parts.append(part)
+        # Engines return groups in any order; a fixed order makes every run's output identical.
+        # Sorted while period starts are still timestamps (Python date objects sort slowly)
+        # and text is still categorical (categories are sorted, so codes sort as the text).
+        part = part.sort_values(CELL_ORDER[1:], kind="stable", ignore_index=True)
+        parts[indicator.id] = _finished(part)
     if not histograms.empty:
         histograms["period_start"] = as_dates(histograms["period_start"], categorical=True)
     return parts, histograms, by_age, quality_frame
