@@ -23,6 +23,7 @@ from gapwatch.engine.counts import (
     _grouping_sql,
     _period_start,
     _roll_up,
+    as_dates,
     engine_columns,
     period_end,
     prepare,
@@ -119,7 +120,9 @@ def label(
             labelled["duplicates"] = labelled["duplicates"].fillna(0.0)
     labelled = labelled.drop(columns=["breakdown", "group"])
     labelled.insert(0, "source", source)
-    labelled["period_start"] = pd.to_datetime(labelled["period_start"]).dt.date
+    # In order here, where the engine is still counting other sources (see :func:`combined`).
+    labelled = labelled.sort_values(keys, kind="stable", ignore_index=True)
+    labelled["period_start"] = as_dates(labelled["period_start"])
     labelled["period_end"] = period_end(labelled["period_start"], "quarter")
     return labelled
 
@@ -161,10 +164,9 @@ def completeness_all(
 
 
 def combined(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Completeness frames of several sources as one table, in order."""
-    frames = [frame for frame in frames if not frame.empty]
+    """Completeness frames of several sources (each of one source, in order, as
+    :func:`label` returns them) as one table in order of source, period and area."""
+    frames = sorted((frame for frame in frames if not frame.empty), key=lambda frame: frame["source"].iloc[0])
     if not frames:
         return pd.DataFrame()
-    result = pd.concat(frames, ignore_index=True)
-    keys = ["source", "period_start", "area_type", "area_code"]
-    return result.sort_values(keys, kind="stable", ignore_index=True)
+    return pd.concat(frames, ignore_index=True)

@@ -182,10 +182,16 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
     rows: normalising and classifying codes row by row was most of the cost of linking.
     """
     cached = engine.cache.get(("lsoa_codes", source, vintage))
-    if cached is not None:
-        return cached
+    if cached is None:
+        cached = _keep_lsoa_codes(engine, source, vintage, engine.run(_linked(engine, table, vintage)))
+    return cached
+
+
+def _linked(engine: Engine, table: ir.Table, vintage: int) -> Job[tuple[pd.DataFrame, pd.DataFrame]]:
+    """The job of :func:`_lsoa_codes`: the place code of each distinct LSOA code of a table,
+    and the rows by ``lsoa_status``."""
     raw = table["lsoa_code"].cast("string")
-    counts = engine.query(engine.compile(table.group_by(_lsoa_raw=raw).agg(rows=table.count())))
+    counts = yield engine.compile(table.group_by(_lsoa_raw=raw).agg(rows=table.count()))
     classified = _classified(engine, counts["_lsoa_raw"], vintage)
     valid = (classified["lsoa_status"] == "valid").to_numpy()
     dictionary = pd.DataFrame({
@@ -193,17 +199,25 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
         _CODED["place"]: np.where(valid, classified["place"].to_numpy(), 0).astype(np.int32),
         _CODED["lsoa_valid"]: valid.astype(np.int32),
     }).dropna(subset=["_lsoa_raw"])  # fmt: skip
+    by_status = counts.groupby(classified["lsoa_status"].to_numpy())["rows"].sum()
+    summary = pd.DataFrame({"lsoa_status": list(refdata.LSOA_STATUSES)})
+    summary["rows"] = summary["lsoa_status"].map(by_status).fillna(0).astype("int64")
+    total = int(summary["rows"].sum())
+    summary["share"] = summary["rows"] / total if total else 0.0
+    return dictionary, summary
+
+
+def _keep_lsoa_codes(
+    engine: Engine, source: str, vintage: int, linked: tuple[pd.DataFrame, pd.DataFrame]
+) -> tuple[ir.Table, pd.DataFrame]:
+    """Put :func:`_linked`'s codes in the engine, as a table the source's records join."""
+    dictionary, summary = linked
     name = f"gapwatch_lsoa_codes_{len([key for key in engine.cache if key[0] == 'lsoa_codes'])}"
     try:
         codes = engine.connection.create_table(name, dictionary, temp=True, overwrite=True)
     except NotImplementedError:
         # PySpark has no temporary tables; a view over an in-memory table serves the same end.
         codes = engine.connection.create_view(name, ibis.memtable(dictionary), overwrite=True)
-    by_status = counts.groupby(classified["lsoa_status"].to_numpy())["rows"].sum()
-    summary = pd.DataFrame({"lsoa_status": list(refdata.LSOA_STATUSES)})
-    summary["rows"] = summary["lsoa_status"].map(by_status).fillna(0).astype("int64")
-    total = int(summary["rows"].sum())
-    summary["share"] = summary["rows"] / total if total else 0.0
     engine.cache[("lsoa_codes", source, vintage)] = (codes, summary)
     return codes, summary
 
@@ -393,7 +407,8 @@ def _distinct(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         present = np.zeros(size, dtype=bool)
         present[key] = True
         unique = np.flatnonzero(present)
-        position = np.zeros(size, dtype=np.int64)
+        # Only the positions of keys present are ever read, so they need no zeros.
+        position = np.empty(size, dtype=np.int64)
         position[unique] = np.arange(len(unique))
         return unique, position[key]
     unique, inverse = np.unique(key, return_inverse=True)
@@ -788,7 +803,8 @@ def concat_categorical(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     frames = [frame for frame in frames if len(frame.columns)]
     if not frames:
         return pd.DataFrame()
-    frames = [frame.copy() for frame in frames]
+    # Shallow copies: columns are replaced, never changed in place.
+    frames = [frame.copy(deep=False) for frame in frames]
     for column in frames[0].columns:
         if all(isinstance(frame[column].dtype, pd.CategoricalDtype) for frame in frames):
             union = sorted({value for frame in frames for value in frame[column].cat.categories})
@@ -930,6 +946,14 @@ def count(
             progress(detail, step, steps)
 
     advance("checking inputs and LSOA linkage")
+    # Each table's codes are classified while the engine lists the next table's, but put in
+    # the engine only after: while jobs run, only the engine's own thread may use its connection.
+    vintage = config.lsoa_vintage
+    unlinked = [source for source in dict.fromkeys([*sorted({scan.source for scan in scans}), *populations])
+                if ("lsoa_codes", source, vintage) not in engine.cache]  # fmt: skip
+    found = engine.run_jobs([_linked(engine, engine.table(source), vintage) for source in unlinked])
+    for source, linked in zip(unlinked, found, strict=True):
+        _keep_lsoa_codes(engine, source, vintage, linked)
     for source in sorted({scan.source for scan in scans}):
         _, summary = _lsoa_codes(engine, source, engine.table(source), config.lsoa_vintage)
         summary = summary.copy()
@@ -953,9 +977,6 @@ def count(
             )
         linkage.append(summary)
         source_rows[source] = int(summary["rows"].sum())
-    for population_source in populations:
-        # Linked now: once the jobs run, only the engine's own thread may use its connection.
-        _lsoa_codes(engine, population_source, engine.table(population_source), config.lsoa_vintage)
     results = engine.run_jobs(jobs, finished=lambda index: advance(details[index]))
     scanned = results[: len(scans)]
     population_counts = results[len(scans) : len(scans) + len(population_plans)]
