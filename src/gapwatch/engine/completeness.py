@@ -20,6 +20,7 @@ import pandas as pd
 from gapwatch.engine.backends import Engine, Job
 from gapwatch.engine.counts import (
     _CODED,
+    _Coded,
     _grouping_sql,
     _period_start,
     _roll_up,
@@ -72,13 +73,16 @@ def label(
     raw: pd.DataFrame,
     sets: list[tuple[str, str, tuple[str, ...]]],
     config: RunConfig,
+    coded_rows: _Coded | None = None,
 ) -> Job[pd.DataFrame]:
     """Completeness by source, quarter and area, from an engine result that holds the
     ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added
-    (a job: :meth:`Engine.run_jobs`)."""
+    (a job: :meth:`Engine.run_jobs`); ``coded_rows`` as :func:`gapwatch.engine.counts._roll_up`
+    takes them."""
     date = prepared[date_column].cast("date")
     measures = [column for column in raw.columns if column.startswith(PREFIX)]
-    labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets)
+    labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets,
+                        coded_rows=coded_rows)  # fmt: skip
     labelled = labelled.rename(columns={column: column.removeprefix(PREFIX) for column in measures})
     keys = ["period_start", "area_type", "area_code"]
     labelled["duplicates"] = 0.0

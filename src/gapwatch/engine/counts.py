@@ -442,42 +442,37 @@ def _labels(parts: _Parts, categorical: bool) -> pd.Categorical | pd.api.extensi
     return pd.Categorical.from_codes(np.concatenate(codes), categories=pd.Index(categories))
 
 
-def _roll_up(
-    raw: pd.DataFrame,
-    leading: Sequence[str],
-    sets: list[tuple[str, str, tuple[str, ...]]],
-    measures: Sequence[str],
-    vintage: int,
-    categorical: bool = False,
-    all_sets: Sequence[tuple[str, str, tuple[str, ...]]] | None = None,
-) -> pd.DataFrame:
-    """Sum the engine's counts by place and person codes into every area and group, labelled.
+@dataclass
+class _Coded:
+    """An engine result's grouping columns as integer arrays, worked out once for every
+    roll-up of it (a scan's indicators and its completeness read the same result)."""
 
-    The engine's result is small (places × codes × periods), so summing it here with
-    integer keys costs little, and it spares the engine one hash table per area type.
-    With ``categorical``, the text columns (area, breakdown, group) are pandas categoricals.
-    ``all_sets`` are the sets the engine's query counted, when ``sets`` are only some of them.
-    """
-    places = _places(vintage)
-    labels = _code_labels()
-    chosen = _engine_sets([*sets, *(all_sets or [])])
-    engine_sets = sorted(set(chosen.values()))
-    grouping_columns = sorted({column for columns in engine_sets for column in columns})
-    text_columns = ["area_type", "area_code", "breakdown", "group"]
-    columns_out = [*leading, *text_columns, *measures]
-    if raw.empty:
-        return pd.DataFrame(columns=columns_out)
+    leading: list[str]
+    grouping_columns: list[str]
+    masks: np.ndarray
+    lead: list[tuple[np.ndarray, np.ndarray]]
+    coded: dict[str, np.ndarray]
+    unpacked: dict[str, np.ndarray]
+    organisations: np.ndarray
+    #: Rows of each engine set, and columns gathered for those rows, as roll-ups ask for them.
+    rows_of: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
+    gathered: dict[tuple[tuple[str, ...], str], np.ndarray] = field(default_factory=dict)
+
+
+def _grouping_columns(sets: Iterable[tuple[str, str, tuple[str, ...]]]) -> list[str]:
+    return sorted({column for columns in _engine_sets(sets).values() for column in columns})
+
+
+def _coded(raw: pd.DataFrame, leading: Sequence[str], grouping_columns: list[str]) -> _Coded:
     present = raw[grouping_columns].notna().to_numpy()
     masks = present.astype(np.int64) @ (1 << np.arange(len(grouping_columns), dtype=np.int64))
-    amounts = np.column_stack(
-        [np.nan_to_num(pd.to_numeric(raw[measure]).to_numpy(dtype="float64")) for measure in measures]
-    )
     lead = [pd.factorize(raw[column], sort=True) for column in leading]
     coded = {
         column: raw[column].fillna(0).to_numpy().astype(np.int64)
         for column in grouping_columns
         if column != "organisation_code"
     }
+    organisations = np.array([], dtype=object)
     if "organisation_code" in grouping_columns:
         codes, uniques = pd.factorize(raw["organisation_code"], sort=True)
         coded["organisation_code"] = codes.astype(np.int64)
@@ -487,12 +482,50 @@ def _roll_up(
         rest = coded["flags"]
         for name in reversed(PACKED):
             rest, unpacked[name] = np.divmod(rest, 3)
+    lead_arrays = [(np.asarray(codes), np.asarray(uniques)) for codes, uniques in lead]
+    return _Coded(list(leading), grouping_columns, masks, lead_arrays, coded, unpacked, organisations)
+
+
+def _roll_up(
+    raw: pd.DataFrame,
+    leading: Sequence[str],
+    sets: list[tuple[str, str, tuple[str, ...]]],
+    measures: Sequence[str],
+    vintage: int,
+    categorical: bool = False,
+    all_sets: Sequence[tuple[str, str, tuple[str, ...]]] | None = None,
+    coded_rows: _Coded | None = None,
+) -> pd.DataFrame:
+    """Sum the engine's counts by place and person codes into every area and group, labelled.
+
+    The engine's result is small (places × codes × periods), so summing it here with
+    integer keys costs little, and it spares the engine one hash table per area type.
+    With ``categorical``, the text columns (area, breakdown, group) are pandas categoricals.
+    ``all_sets`` are the sets the engine's query counted, when ``sets`` are only some of them;
+    ``coded_rows``, :func:`_coded` of ``raw`` when another roll-up of it has worked it out.
+    """
+    places = _places(vintage)
+    labels = _code_labels()
+    chosen = _engine_sets([*sets, *(all_sets or [])])
+    grouping_columns = _grouping_columns([*sets, *(all_sets or [])])
+    text_columns = ["area_type", "area_code", "breakdown", "group"]
+    columns_out = [*leading, *text_columns, *measures]
+    if raw.empty:
+        return pd.DataFrame(columns=columns_out)
+    if coded_rows is None:
+        coded_rows = _coded(raw, leading, grouping_columns)
+    if (coded_rows.leading, coded_rows.grouping_columns) != (list(leading), grouping_columns):
+        raise ValueError("coded_rows were worked out for other leading columns or grouping sets")
+    masks, lead, coded, unpacked = coded_rows.masks, coded_rows.lead, coded_rows.coded, coded_rows.unpacked
+    organisations = coded_rows.organisations
+    # One array per measure: a column of a two-dimensional array is strided, and gathering
+    # from it was slower than from its own array.
+    amounts = [np.nan_to_num(pd.to_numeric(raw[measure]).to_numpy(dtype="float64")) for measure in measures]
     # Every output column is gathered as parts of codes into small label arrays, and labels
     # are only looked up at the end: building strings row by row cost more than the sums.
     parts: dict[str, _Parts] = {column: [] for column in [*leading, *text_columns]}
     sums: dict[str, list[np.ndarray]] = {measure: [] for measure in measures}
-    rows_of: dict[tuple[str, ...], np.ndarray] = {}
-    gathered: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
+    rows_of, gathered = coded_rows.rows_of, coded_rows.gathered
     for area, breakdown, _ in sets:
         engine_set = chosen[(area, breakdown)]
         person_codes = unpacked if "flags" in engine_set else coded
@@ -511,8 +544,7 @@ def _roll_up(
 
         place = take("place", coded["place"]) if "place" in engine_set else None
         keys: list[tuple[np.ndarray, np.ndarray]] = [
-            (take(f"lead {index}", np.asarray(codes)), np.asarray(uniques))
-            for index, (codes, uniques) in enumerate(lead)
+            (take(f"lead {index}", codes), uniques) for index, (codes, uniques) in enumerate(lead)
         ]
         area_column = AREA_COLUMNS[area]
         if area == "provider":
@@ -571,7 +603,7 @@ def _roll_up(
             joined = [":".join(map(str, labels)) for labels in zip(*reversed(names), strict=True)]
             parts["group"].append((pair_codes.reshape(-1), np.array(joined, dtype=object)))
         for index, measure in enumerate(measures):
-            weights = take(f"measure {index}", amounts[:, index])
+            weights = take(f"measure {measure}", amounts[index])
             sums[measure].append(np.bincount(inverse, weights=weights, minlength=count))
     if not parts["area_type"]:
         return pd.DataFrame(columns=columns_out)
@@ -690,16 +722,16 @@ def count_scan(
         columns.update(engine_columns(prepared, query_sets))
     inner = prepared.select("period_start", **columns, **measures, **quality_measures)
     raw = yield _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
+    coded_rows = _coded(raw, leading, _grouping_columns(query_sets)) if not raw.empty else None
     quality_frame = pd.DataFrame()
     if quality:
         quality_frame = yield from completeness.label(
-            engine, scan.source, within, scan.date_column, raw, query_sets, config
+            engine, scan.source, within, scan.date_column, raw, query_sets, config, coded_rows
         )
     # Cells stay categorical until :func:`count` has put them in order: selecting and sorting
     # millions of rows of text cost more than the rest of the roll-up.
-    labelled = _roll_up(
-        raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True, all_sets=query_sets
-    )
+    labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True,
+                        all_sets=query_sets, coded_rows=coded_rows)  # fmt: skip
     by_age = pd.DataFrame()
     if "standard_age" in leading:
         labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
