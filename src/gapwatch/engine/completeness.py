@@ -65,59 +65,68 @@ def measure_columns(prepared: ir.Table, date: ir.DateValue) -> dict[str, ir.Valu
     return {PREFIX + name: value for name, value in measures.items()}
 
 
+def duplicates_sql(
+    engine: Engine, source: str, prepared: ir.Table, date_column: str, config: RunConfig
+) -> str | None:
+    """The statement that counts a source's duplicates by quarter and area (for :func:`label`),
+    or None when the source has no ``person_id``.
+
+    The first of a person's records on a date counts once; the rest are duplicates. A
+    window carries every column it is given through its sort, so the window that finds the
+    repeated (person, date) pairs reads those two columns of the source alone; only the
+    records of such pairs (most sources have none, and an engine can skip the rest of the
+    query when there are none) are linked and ranked again to count the duplicates by area.
+    The other counts need no window at all.
+    """
+    if "person_id" not in prepared.columns:
+        return None
+    date = prepared[date_column].cast("date")
+    source_table = engine.table(source)
+    source_date = source_table[date_column].cast("date")
+    first, last = config.periods.first_day, config.periods.last_day
+    pairs = source_table.filter(source_date >= ibis.literal(first), source_date <= ibis.literal(last))
+    pairs = pairs.select("person_id", _gapwatch_date=pairs[date_column].cast("date"))
+    repeated = pairs.mutate(_gapwatch_order=_first_of_pair(pairs))
+    repeated = repeated.filter(repeated["_gapwatch_order"] > 0).select(
+        _gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"]
+    ).distinct()
+    grouping = engine_columns(prepared, SETS)
+    narrow = prepared.select(
+        "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping
+    )
+    # identical_to: records without a person id on the same date were always counted as
+    # repeats of one another, and still are.
+    narrow = narrow.semi_join(repeated, [
+        narrow["person_id"].identical_to(repeated["_gapwatch_person"]),
+        narrow["_gapwatch_date"] == repeated["_gapwatch_key_date"],
+    ])  # fmt: skip
+    ranked = narrow.mutate(_gapwatch_order=_first_of_pair(narrow))
+    extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
+        "period_start", *grouping, duplicates=ibis.literal(1)
+    )
+    return _grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"])
+
+
 def label(
-    engine: Engine,
     source: str,
-    prepared: ir.Table,
-    date_column: str,
     raw: pd.DataFrame,
+    duplicates: pd.DataFrame | None,
     sets: list[tuple[str, str, tuple[str, ...]]],
     config: RunConfig,
     coded_rows: _Coded | None = None,
-) -> Job[pd.DataFrame]:
+) -> pd.DataFrame:
     """Completeness by source, quarter and area, from an engine result that holds the
-    ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with duplicates added
-    (a job: :meth:`Engine.run_jobs`); ``coded_rows`` as :func:`gapwatch.engine.counts._roll_up`
-    takes them."""
-    date = prepared[date_column].cast("date")
+    ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with the engine's
+    answer to :func:`duplicates_sql` added (None: no duplicates counted); ``coded_rows``
+    as :func:`gapwatch.engine.counts._roll_up` takes them."""
     measures = [column for column in raw.columns if column.startswith(PREFIX)]
     labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets,
                         coded_rows=coded_rows)  # fmt: skip
     labelled = labelled.rename(columns={column: column.removeprefix(PREFIX) for column in measures})
     keys = ["period_start", "area_type", "area_code"]
     labelled["duplicates"] = 0.0
-    if "person_id" in prepared.columns and not labelled.empty:
-        # The first of a person's records on a date counts once; the rest are duplicates.
-        # A window carries every column it is given through its sort, so the window that
-        # finds the repeated (person, date) pairs reads those two columns of the source
-        # alone; only the records of such pairs (most sources have none, and an engine can
-        # skip the rest of the query when there are none) are linked and ranked again to
-        # count the duplicates by area. The other counts need no window at all.
-        source_table = engine.table(source)
-        source_date = source_table[date_column].cast("date")
-        first, last = config.periods.first_day, config.periods.last_day
-        pairs = source_table.filter(source_date >= ibis.literal(first), source_date <= ibis.literal(last))
-        pairs = pairs.select("person_id", _gapwatch_date=pairs[date_column].cast("date"))
-        repeated = pairs.mutate(_gapwatch_order=_first_of_pair(pairs))
-        repeated = repeated.filter(repeated["_gapwatch_order"] > 0).select(
-            _gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"]
-        ).distinct()
-        grouping = engine_columns(prepared, SETS)
-        narrow = prepared.select(
-            "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping
-        )
-        # identical_to: records without a person id on the same date were always counted as
-        # repeats of one another, and still are.
-        narrow = narrow.semi_join(repeated, [
-            narrow["person_id"].identical_to(repeated["_gapwatch_person"]),
-            narrow["_gapwatch_date"] == repeated["_gapwatch_key_date"],
-        ])  # fmt: skip
-        ranked = narrow.mutate(_gapwatch_order=_first_of_pair(narrow))
-        extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
-            "period_start", *grouping, duplicates=ibis.literal(1)
-        )
-        found_raw = yield _grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"])
-        found = _roll_up(found_raw, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
+    if duplicates is not None and not labelled.empty:
+        found = _roll_up(duplicates, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
         if not found.empty:
             found = found.drop(columns=["breakdown", "group"])
             labelled = labelled.drop(columns="duplicates").merge(found, on=keys, how="left")
@@ -151,8 +160,10 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     inner = prepared.select(
         period_start=_period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
     )
-    raw = yield _grouping_sql(engine, inner, ["period_start"], SETS, list(measures))
-    return (yield from label(engine, source, prepared, date_column, raw, SETS, config))
+    statements = [_grouping_sql(engine, inner, ["period_start"], SETS, list(measures))]
+    duplicates = duplicates_sql(engine, source, prepared, date_column, config)
+    answers = yield statements + ([duplicates] if duplicates else [])
+    return label(source, answers[0], answers[1] if duplicates else None, SETS, config)
 
 
 def completeness_all(

@@ -183,7 +183,7 @@ def _lsoa_codes(engine: Engine, source: str, table: ir.Table, vintage: int) -> t
     """
     cached = engine.cache.get(("lsoa_codes", source, vintage))
     if cached is None:
-        cached = _keep_lsoa_codes(engine, source, vintage, engine.run(_linked(engine, table, vintage)))
+        cached = _keep_lsoa_codes(engine, [source], vintage, [engine.run(_linked(engine, table, vintage))])
     return cached
 
 
@@ -208,18 +208,21 @@ def _linked(engine: Engine, table: ir.Table, vintage: int) -> Job[tuple[pd.DataF
 
 
 def _keep_lsoa_codes(
-    engine: Engine, source: str, vintage: int, linked: tuple[pd.DataFrame, pd.DataFrame]
+    engine: Engine, sources: Sequence[str], vintage: int, linked: Sequence[tuple[pd.DataFrame, pd.DataFrame]]
 ) -> tuple[ir.Table, pd.DataFrame]:
-    """Put :func:`_linked`'s codes in the engine, as a table the source's records join."""
-    dictionary, summary = linked
+    """Put :func:`_linked`'s codes of one or more tables in the engine, as one table their
+    records join (a code links to the same place whichever table it comes from)."""
+    dictionary = pd.concat([codes for codes, _ in linked], ignore_index=True)
+    dictionary = dictionary.drop_duplicates("_lsoa_raw", ignore_index=True)
     name = f"gapwatch_lsoa_codes_{len([key for key in engine.cache if key[0] == 'lsoa_codes'])}"
     try:
         codes = engine.connection.create_table(name, dictionary, temp=True, overwrite=True)
     except NotImplementedError:
         # PySpark has no temporary tables; a view over an in-memory table serves the same end.
         codes = engine.connection.create_view(name, ibis.memtable(dictionary), overwrite=True)
-    engine.cache[("lsoa_codes", source, vintage)] = (codes, summary)
-    return codes, summary
+    for source, (_, summary) in zip(sources, linked, strict=True):
+        engine.cache[("lsoa_codes", source, vintage)] = (codes, summary)
+    return codes, linked[-1][1]
 
 
 def _classified(engine: Engine, codes: pd.Series, vintage: int) -> pd.DataFrame:
@@ -464,8 +467,11 @@ def _grouping_columns(sets: Iterable[tuple[str, str, tuple[str, ...]]]) -> list[
 
 
 def _coded(raw: pd.DataFrame, leading: Sequence[str], grouping_columns: list[str]) -> _Coded:
-    present = raw[grouping_columns].notna().to_numpy()
-    masks = present.astype(np.int64) @ (1 << np.arange(len(grouping_columns), dtype=np.int64))
+    # Bit i set where grouping column i is present: which grouping set a row belongs to
+    # (shifts, not a product of matrices, which numpy does slowly for integers).
+    masks = np.zeros(len(raw), dtype=np.int64)
+    for bit, column in enumerate(grouping_columns):
+        masks |= raw[column].notna().to_numpy().astype(np.int64) << bit
     lead = [pd.factorize(raw[column], sort=True) for column in leading]
     coded = {
         column: raw[column].fillna(0).to_numpy().astype(np.int64)
@@ -520,7 +526,7 @@ def _roll_up(
     organisations = coded_rows.organisations
     # One array per measure: a column of a two-dimensional array is strided, and gathering
     # from it was slower than from its own array.
-    amounts = [np.nan_to_num(pd.to_numeric(raw[measure]).to_numpy(dtype="float64")) for measure in measures]
+    amounts = [pd.to_numeric(raw[measure]).to_numpy(dtype="float64", na_value=0.0) for measure in measures]
     # Every output column is gathered as parts of codes into small label arrays, and labels
     # are only looked up at the end: building strings row by row cost more than the sums.
     parts: dict[str, _Parts] = {column: [] for column in [*leading, *text_columns]}
@@ -721,13 +727,19 @@ def count_scan(
         query_sets = [*sets, *(item for item in completeness.SETS if item not in sets)]
         columns.update(engine_columns(prepared, query_sets))
     inner = prepared.select("period_start", **columns, **measures, **quality_measures)
-    raw = yield _grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])
+    statements = [_grouping_sql(engine, inner, leading, query_sets, [*measures, *quality_measures])]
+    # Sent with the counts, not after them: the engine's last answers are then those of the
+    # last jobs, and little Python is left to do when the engine has finished.
+    duplicates = None
+    if quality:
+        duplicates = completeness.duplicates_sql(engine, scan.source, within, scan.date_column, config)
+    answers = yield statements + ([duplicates] if duplicates else [])
+    raw = answers[0]
     coded_rows = _coded(raw, leading, _grouping_columns(query_sets)) if not raw.empty else None
     quality_frame = pd.DataFrame()
     if quality:
-        quality_frame = yield from completeness.label(
-            engine, scan.source, within, scan.date_column, raw, query_sets, config, coded_rows
-        )
+        repeats = answers[1] if duplicates else None
+        quality_frame = completeness.label(scan.source, raw, repeats, query_sets, config, coded_rows)
     # Cells stay categorical until :func:`count` has put them in order: selecting and sorting
     # millions of rows of text cost more than the rest of the roll-up.
     labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True,
@@ -978,14 +990,15 @@ def count(
             progress(detail, step, steps)
 
     advance("checking inputs and LSOA linkage")
-    # Each table's codes are classified while the engine lists the next table's, but put in
-    # the engine only after: while jobs run, only the engine's own thread may use its connection.
+    # Each table's codes are classified while the engine lists the next table's, and put in
+    # the engine after, as one table (while jobs run, only the engine's own thread may use
+    # its connection).
     vintage = config.lsoa_vintage
     unlinked = [source for source in dict.fromkeys([*sorted({scan.source for scan in scans}), *populations])
                 if ("lsoa_codes", source, vintage) not in engine.cache]  # fmt: skip
-    found = engine.run_jobs([_linked(engine, engine.table(source), vintage) for source in unlinked])
-    for source, linked in zip(unlinked, found, strict=True):
-        _keep_lsoa_codes(engine, source, vintage, linked)
+    if unlinked:
+        found = engine.run_jobs([_linked(engine, engine.table(source), vintage) for source in unlinked])
+        _keep_lsoa_codes(engine, unlinked, vintage, found)
     for source in sorted({scan.source for scan in scans}):
         _, summary = _lsoa_codes(engine, source, engine.table(source), config.lsoa_vintage)
         summary = summary.copy()
