@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -204,3 +205,37 @@ def test_completeness_counted_in_the_indicator_scan_equals_a_scan_of_its_own(
     assert england["records"].sum() == len(data)
     assert england["duplicates"].sum() == 30
     assert england["sex_valid"].sum() == data["sex"].isin(["1", "2"]).sum()
+
+
+def test_duplicates_are_repeats_of_a_person_and_date_including_records_without_a_person(
+    records: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The first of a person's records on a date counts once, the rest are duplicates;
+    records without a person id on the same date count as repeats of one another."""
+    from gapwatch.engine.completeness import completeness_all
+
+    _, frame = records
+    base = frame.iloc[100:106].copy()  # rows with a known LSOA
+    base["lsoa_code"] = base["lsoa_code"].iloc[0]
+    base["person_id"] = pd.array([1, 1, 1, 2, None, None], dtype="Int64")
+    day, next_day, later = dt.date(2024, 5, 1), dt.date(2024, 5, 2), dt.date(2024, 8, 1)
+    # Person 1 twice on one day (1 duplicate) and once the next day (none); person 2 once.
+    base["snapshot_date"] = [day, day, next_day, day, later, later]
+    extra = base.iloc[[4]].copy()  # a third record without a person on the later day
+    data = pd.concat([base, extra], ignore_index=True)
+    data.to_parquet(tmp_path / "screening.parquet", index=False)
+    (tmp_path / "catalogue.yaml").write_text(
+        CATALOGUE.replace('denominator: {where: "age >= 25"}', "denominator: {}")
+    )
+    config = RunConfig.model_validate(
+        {"data": str(tmp_path), "periods": {"start": "2024-04", "end": "2025-03"}, "areas": ["england"]}
+    )
+    with engine_for("duckdb") as engine:
+        engine.register_file("screening", tmp_path / "screening.parquet")
+        folded = count(engine, list(load_catalogue([tmp_path / "catalogue.yaml"])), config).completeness
+        alone = completeness_all(engine, [("screening", "snapshot_date")], config)
+    for found in (folded, alone):
+        england = found.loc[found["area_type"] == "england"]
+        by_quarter = dict(zip(england["period_start"], england["duplicates"], strict=True))
+        assert by_quarter == {dt.date(2024, 4, 1): 1.0, dt.date(2024, 7, 1): 2.0}
+        assert england["records"].sum() == len(data)
