@@ -132,6 +132,7 @@ class Engine:
         """
         results: list[Any] = [None] * len(jobs)
         pending: deque[tuple[int, list[Future[pd.DataFrame]], bool]] = deque()
+        sent: list[Future[pd.DataFrame]] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gapwatch-engine") as worker:
 
             def carry_on(index: int, answer: Any) -> None:
@@ -144,6 +145,7 @@ class Engine:
                     return
                 statements = asked if isinstance(asked, list) else [asked]
                 futures = [worker.submit(self.query, statement) for statement in statements]
+                sent.extend(futures)
                 pending.append((index, futures, isinstance(asked, list)))
 
             try:
@@ -156,9 +158,8 @@ class Engine:
             except BaseException:
                 # Statements not yet started are dropped; one running is stopped where the
                 # engine can be interrupted, so that an error (or Ctrl-C) does not wait for it.
-                for _, futures, _ in pending:
-                    for future in futures:
-                        future.cancel()
+                for future in sent:
+                    future.cancel()
                 if self.kind == "duckdb":
                     self.connection.con.interrupt()
                 for job in jobs:
