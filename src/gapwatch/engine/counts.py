@@ -430,8 +430,10 @@ def _labels(parts: _Parts, categorical: bool) -> pd.Categorical | pd.api.extensi
     if not categorical:
         # Looking labels up in Arrow spares pandas turning millions of Python strings into
         # Arrow strings one by one when the frame is built.
+        # A negative code (a categorical's missing value) becomes a missing label.
         chunks = [
-            pa.array(list(labels), type=pa.large_string()).take(pa.array(codes)) for codes, labels in parts
+            pa.array(list(labels), type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
+            for codes, labels in parts
         ]
         return pd.array(pa.chunked_array(chunks, type=pa.large_string()).combine_chunks(), dtype=_TEXT)
     # One set of categories for all parts, so that millions of rows hold small codes
@@ -827,17 +829,15 @@ def _constant(value: str, length: int, index: pd.Index) -> pd.Series:
 
 def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with its categorical columns of text as pandas' own text columns, each
-    category's text looked up once (through Arrow, as :func:`_labels` does)."""
+    category's text looked up once (by :func:`_labels`)."""
     frame = frame.copy()
     for column in frame.columns:
         values = frame[column]
         if isinstance(values.dtype, pd.CategoricalDtype) and pd.api.types.is_string_dtype(
             values.cat.categories.dtype
         ):
-            codes = values.cat.codes.to_numpy()
-            text = pa.array(list(values.cat.categories), type=pa.large_string())
-            taken = text.take(pa.array(codes, mask=codes < 0))
-            frame[column] = pd.Series(pd.array(taken, dtype=_TEXT), index=frame.index)
+            parts = [(values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object))]
+            frame[column] = pd.Series(_labels(parts, categorical=False), index=frame.index)
     return frame
 
 
