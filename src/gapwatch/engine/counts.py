@@ -742,8 +742,8 @@ def count_scan(
     if quality:
         repeats = answers[1] if duplicates else None
         quality_frame = completeness.label(scan.source, raw, repeats, query_sets, config, coded_rows)
-    # Cells stay categorical until :func:`count` has put them in order: selecting and sorting
-    # millions of rows of text cost more than the rest of the roll-up.
+    # Cells stay categorical until :func:`_scan_job` has put them in order: selecting and
+    # sorting millions of rows of text cost more than the rest of the roll-up.
     labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True,
                         all_sets=query_sets, coded_rows=coded_rows)  # fmt: skip
     by_age = pd.DataFrame()
