@@ -118,7 +118,7 @@ def test_between_group_variance_limits_keep_the_second_order_terms() -> None:
     assert t.upper["between_group_sd"] == pytest.approx(bgsd + Z * se / (2 * bgsd), rel=1e-9)
 
 
-def test_a_zero_estimate_is_replaced_as_heat_does_and_all_zero_estimates_do_not_fail() -> None:
+def test_a_zero_estimate_is_replaced_as_heat_does() -> None:
     # Notes, "Theil index (TI)" and "Mean log deviation (MLD)"; HEAT replaces a zero
     # estimate by 1e-6 inside r_j = y_j / mu.
     # y = 0, 10, 20; populations 1, 1, 2 -> p = 0.25, 0.25, 0.5; mu = 0 + 2.5 + 10 = 12.5.
@@ -134,8 +134,11 @@ def test_a_zero_estimate_is_replaced_as_heat_does_and_all_zero_estimates_do_not_
     assert t.value["theil_index"] == pytest.approx(331.3739, abs=1e-4)
     assert t.value["mean_log_deviation"] == pytest.approx(mld, rel=1e-12)
     assert t.value["mean_log_deviation"] == pytest.approx(3906.094, abs=1e-3)
-    # All estimates zero: every absolute measure is 0; measures relative to the mean are
-    # missing (mu = 0), never an exception.
+
+
+def test_all_zero_estimates_give_zero_absolute_and_missing_relative_measures() -> None:
+    # Every absolute measure is 0; those relative to the mean are missing (mu = 0), never an
+    # exception. Notes: each relative measure divides by mu (R by the reference group).
     zeros = pd.DataFrame({"area": ["x"] * 3 + ["y"] * 3, "q": [1, 2, 3] * 2,
                           "y": [0.0, 0, 0, 2, 4, 6], "pop": [1.0] * 6})  # fmt: skip
     result = stats.heat_measures(zeros, "q", "y", "pop", by="area", ordered=True)
