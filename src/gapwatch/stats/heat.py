@@ -85,16 +85,21 @@ def heat_measures(
       rank (cumulative share up to the group's midpoint, most disadvantaged first), ordered
       only; se(ACI) = sqrt(Σ p_j² (2 X_j − 1)² se_j²), exact as ACI is linear in y.
       ``relative_concentration_index`` RCI = ACI / mu × 100 with
-      se = 100 sqrt(Σ p_j² (2 X_j − 1 − ACI/mu)² se_j²) / mu (delta method).
+      se = 100 sqrt(Σ p_j² (2 X_j − 1 − ACI/mu)² se_j²) / mu (delta method). These are
+      the formulas of HEAT's 2016 edition; later HEAT software takes the standard error
+      of a regression on the grouped data (O'Donnell O et al. (2008) *Analyzing health
+      equity using household survey data*, World Bank, ch. 8), which ignores the groups'
+      own standard errors, so its limits can differ from these.
 
     Limits need standard errors (``se``). None are given for the mean differences and
     indices of disparity (HEAT simulates them; no closed form) nor for PAR and PAF (HEAT's
     come from Walter's (1978) binomial formula, which needs the estimate to be a proportion
     of the group's population on a known scale, not true of rates or means, and ignores
-    the setting of PAR to 0). A measure relative to the mean (ratio, indices of disparity,
-    Theil, MLD, PAF, RCI) is missing when mu is 0, and Theil and MLD when an estimate is
-    negative (no logarithm). Returns a long DataFrame ``by…, measure,
-    value, lower, upper``; value and limits are in the measure's units above.
+    the setting of PAR to 0). The measures relative to the mean (indices of disparity,
+    Theil, MLD, PAF, RCI) are missing when mu is 0, the ratio when its denominator is 0,
+    and Theil and MLD when an estimate is negative (no logarithm). Returns a long
+    DataFrame ``by…, measure, value, lower, upper``; values and limits are in the units
+    above.
 
     >>> frame = pd.DataFrame({"q": [1, 2], "y": [40.0, 60.0], "pop": [50.0, 50.0]})
     >>> heat_measures(frame, "q", "y", "pop", ordered=True).set_index("measure").value["difference"]
