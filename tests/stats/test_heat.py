@@ -186,6 +186,22 @@ def test_theil_and_mean_log_deviation_limits() -> None:
     assert t.lower["theil_index"] == pytest.approx(109.26010 - Z * 42.42874, abs=1e-4)
     assert t.value["mean_log_deviation"] == pytest.approx(111.67592, abs=1e-4)
     assert t.upper["mean_log_deviation"] == pytest.approx(111.67592 + Z * 46.46290, abs=1e-4)
+    # Notes, "Mean difference from best performing subgroup (MDB)", "Mean difference from
+    # mean (MDM)" and "Index of disparity (IDIS)", on the same data:
+    # favourable, best = 30: MDBW = 0.5·20 + 0.25·10 + 0.25·0 = 12.5; MDBU = (20+10+0)/3 = 10;
+    # MDMW = 0.5·7.5 + 0.25·2.5 + 0.25·12.5 = 7.5; MDMU = (7.5+2.5+12.5)/3 = 7.5;
+    # IDISW = IDISU = 7.5 / 17.5 × 100 = 42.857143. No limits (HEAT simulates them).
+    assert t.value["mean_difference_from_best_weighted"] == pytest.approx(12.5)
+    assert t.value["mean_difference_from_best_unweighted"] == pytest.approx(10)
+    assert t.value["mean_difference_from_mean_weighted"] == pytest.approx(7.5)
+    assert t.value["mean_difference_from_mean_unweighted"] == pytest.approx(7.5)
+    assert t.value["index_of_disparity_weighted"] == pytest.approx(750 / 17.5)
+    assert t.value["index_of_disparity_unweighted"] == pytest.approx(750 / 17.5)
+    assert np.isnan(t.lower["index_of_disparity_weighted"])
+    # Adverse, best = 10: MDBW = 0.5·0 + 0.25·10 + 0.25·20 = 7.5; MDBU = (0+10+20)/3 = 10.
+    adverse = _table(stats.heat_measures(frame, "g", "y", "pop", favourable=False))
+    assert adverse.value["mean_difference_from_best_weighted"] == pytest.approx(7.5)
+    assert adverse.value["mean_difference_from_best_unweighted"] == pytest.approx(10)
     # Independent check of the gradients: central differences of the point estimates.
     for name in ("theil_index", "mean_log_deviation"):
         gradient = []
