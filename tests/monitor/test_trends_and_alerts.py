@@ -243,7 +243,13 @@ def test_target_trajectory_by_hand() -> None:
     assert row["expected_now"] == pytest.approx(-10 + 5 * 275 / 730)
     assert row["status"] == "on_track"
     assert row["gap_to_close"] == pytest.approx(3.0)
+    # -9 ± 1 is wider than -8.116, but its interval [-10, -8] reaches it: not clearly off
+    # track. -9.5 ± 1 is wider throughout ([-10.5, -8.5]): off track.
     behind = trajectories(points.assign(value=[-10.0, -10.0, -10.0, -9.0]), Targets(targets=[target]))
+    assert behind.iloc[0]["status"] == "not_clearly_off_track"
+    behind = trajectories(
+        points.assign(value=[-10.0, -10.0, -10.0, -9.5], lower=-10.5, upper=-8.5), Targets(targets=[target])
+    )
     assert behind.iloc[0]["status"] == "off_track"
     done = trajectories(points.assign(value=[-10.0, -8.0, -6.0, 1.0]), Targets(targets=[target]))
     assert done.iloc[0]["status"] == "met"

@@ -31,7 +31,14 @@ from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
 from gapwatch.report.model import Block, Bullets, Chart, Column, Paragraph, Report, Section, Sheet, Table
 from gapwatch.store import SCHEMA, Store
-from gapwatch.views import AREA_TYPE_NAMES, RULE_NAMES, Results, breakdown_name
+from gapwatch.views import (
+    AREA_TYPE_NAMES,
+    RULE_NAMES,
+    TARGET_STATUS_NAMES,
+    WITHIN_INTERVAL_NAMES,
+    Results,
+    breakdown_name,
+)
 from gapwatch.views import charts as vc
 
 TemplateName = Literal["board", "annual-health-inequalities"]
@@ -66,7 +73,6 @@ ASSURANCE_WORDS = {
     "hit_and_miss": "the target is hit and miss",
     "consistently_not_met": "the target is consistently not met",
 }
-STATUS_WORDS = {"met": "met", "on_track": "on track", "off_track": "off track"}
 LICENCE = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
     "(nationalarchives.gov.uk/doc/open-government-licence/version/3/). Contains OS data © Crown copyright "
@@ -960,7 +966,10 @@ TARGET_COLUMNS = [
     Column("target_value", "Target value", "value"),
     Column("target_date", "Due", "date"),
     Column("latest", "Latest", "value"),
+    Column("latest_lower", "Latest: lower limit", "value"),
+    Column("latest_upper", "Latest: upper limit", "value"),
     Column("expected_now", "On the trajectory now", "value"),
+    Column("within_text", "Trajectory within the latest gap's interval?"),
     Column("status_text", "Status"),
     Column("note", "Note"),
 ]
@@ -976,9 +985,12 @@ TARGET_SHEET_COLUMNS = [
     Column("target_value", "Target value", "value"),
     Column("latest_start", "Latest start", "date"),
     Column("latest", "Latest", "value"),
+    Column("latest_lower", "Latest lower limit", "value"),
+    Column("latest_upper", "Latest upper limit", "value"),
     Column("expected_now", "Expected now", "value"),
+    Column("within_text", "Trajectory within the latest gap's interval"),
     Column("gap_to_close", "Gap to close", "value"),
-    Column("status", "Status"),
+    Column("status_text", "Status"),
     Column("note", "Note"),
 ]
 
@@ -989,13 +1001,22 @@ def _targets(context: _Context) -> list[Section]:
         frame["indicator_id"].map(context.titles).fillna(frame["indicator_id"]) if not frame.empty else []
     )
     frame["status_text"] = (
-        frame["status"].map(lambda s: STATUS_WORDS.get(str(s), str(s))) if not frame.empty else []
+        frame["status"].map(lambda s: TARGET_STATUS_NAMES.get(str(s), str(s).replace("_", " ")))
+        if not frame.empty
+        else []
+    )
+    frame["within_text"] = (
+        frame["within_interval"].map(lambda w: "" if pd.isna(w) else WITHIN_INTERVAL_NAMES[bool(w)])
+        if not frame.empty
+        else []
     )
     blocks: list[Block] = [
         Paragraph(
             "Gap-reduction targets declared for this area, with a straight-line trajectory from the "
             "baseline gap to the target: 'met' means the latest gap is no wider than the target, 'on track' "
-            "that it is no wider than the trajectory's value now, 'off track' that it is wider."
+            "that it is no wider than the trajectory's value now. 'Off track' means it is wider and so is "
+            "the whole of its confidence interval (its margin of error); 'not clearly off track' that it is "
+            "wider but its interval still reaches the trajectory, so the difference may be chance."
         )
     ]
     if frame.empty:
@@ -1008,7 +1029,7 @@ def _targets(context: _Context) -> list[Section]:
         blocks.append(
             Paragraph(
                 f"{len(frame)} target{'s' if len(frame) != 1 else ''}: "
-                + ", ".join(f"{number} {status}" for status, number in counts.items())
+                + ", ".join(f"{number} {str(status).lower()}" for status, number in counts.items())
                 + "."
             )
         )

@@ -97,8 +97,8 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
         ("breakdown", TEXT), ("measure", TEXT), ("description", TEXT), ("baseline_start", "DATE"),
         ("baseline", DOUBLE), ("target_date", "DATE"), ("target_value", DOUBLE), ("latest_start", "DATE"),
-        ("latest", DOUBLE), ("expected_now", DOUBLE), ("gap_to_close", DOUBLE), ("status", TEXT),
-        ("note", TEXT),
+        ("latest", DOUBLE), ("latest_lower", DOUBLE), ("latest_upper", DOUBLE), ("expected_now", DOUBLE),
+        ("within_interval", "BOOLEAN"), ("gap_to_close", DOUBLE), ("status", TEXT), ("note", TEXT),
     ],
     "business_case": [
         ("run_id", TEXT), ("indicator_id", TEXT), ("period_start", "DATE"), ("period_end", "DATE"),

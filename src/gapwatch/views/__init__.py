@@ -39,6 +39,16 @@ RULE_NAMES = {
     "cant_see_gap": "Can't see the gap",
     "special_cause": "Special-cause variation",
 }
+#: Where an area stands against a gap-reduction target, in words for people (the same on
+#: the dashboard and in reports; see gapwatch.monitor.targets for how it is decided).
+TARGET_STATUS_NAMES = {
+    "met": "Met",
+    "on_track": "On track",
+    "not_clearly_off_track": "Not clearly off track (within the margin of error)",
+    "off_track": "Off track",
+}
+#: Whether the trajectory's value lies inside the latest gap's confidence interval.
+WITHIN_INTERVAL_NAMES = {True: "Yes", False: "No"}
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
 AREA_TYPE_NAMES = {
     "england": "England",

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gapwatch.views import TARGET_STATUS_NAMES
+
 NHS_BLUE = "#005EB8"
 PALETTE = [NHS_BLUE, "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 SUPPRESSED = "#BBBBBB"
@@ -337,10 +339,11 @@ def trajectory_chart(target: dict[str, Any], gaps: pd.DataFrame, title: str) -> 
             "encoding": {"y": {"field": "zero", "type": "quantitative"}},
         },
     ]
+    status = TARGET_STATUS_NAMES.get(str(target["status"]), str(target["status"]).replace("_", " ")).lower()
     description = (
         f"{title}: the gap was {_fmt(target['baseline'])} at the baseline and {_fmt(target['latest'])} most "
         f"recently; the target is {_fmt(target['target_value'])} by {target['target_date']} "
-        f"(dashed line: the straight-line trajectory). Status: {str(target['status']).replace('_', ' ')}."
+        f"(dashed line: the straight-line trajectory). Status: {status}."
     )
     return _spec(title, description, {"layer": layers}, width=420, height=180)
 

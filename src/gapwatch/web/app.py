@@ -40,6 +40,8 @@ from gapwatch.views import (
     HEAT_BREAKDOWN,
     PAGE_BREAKDOWNS,
     RULE_NAMES,
+    TARGET_STATUS_NAMES,
+    WITHIN_INTERVAL_NAMES,
     Results,
     breakdown_name,
 )
@@ -151,7 +153,13 @@ def create_app(location: str) -> FastAPI:
     environment.filters.update(
         number=_number, count=_count, limits=_limits, words=_words, breakdown=breakdown_name
     )
-    environment.globals.update(area_type_names=AREA_TYPE_NAMES, rule_names=RULE_NAMES, version=__version__)
+    environment.globals.update(
+        area_type_names=AREA_TYPE_NAMES,
+        rule_names=RULE_NAMES,
+        target_status_names=TARGET_STATUS_NAMES,
+        within_interval_names=WITHIN_INTERVAL_NAMES,
+        version=__version__,
+    )
     metadata = _Metadata()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
