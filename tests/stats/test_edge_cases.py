@@ -8,6 +8,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from gapwatch import stats
+from gapwatch.errors import InputError
 
 
 def test_funnel_lower_limit_is_zero_where_the_tail_count_is_zero() -> None:
@@ -45,3 +46,44 @@ def test_funnel_limits_stay_within_the_range_of_the_measure(
     pd.testing.assert_frame_equal(
         limits.sort_values("denominator", ignore_index=True), again.reset_index(drop=True)
     )
+
+
+def _banded() -> pd.DataFrame:
+    # Three areas, two bands each, rows scrambled: the error must name the right band.
+    frame = pd.DataFrame(
+        {
+            "area": ["a", "a", "b", "b", "c", "c"],
+            "age_band": ["0-4", "5-9", "0-4", "5-9", "0-4", "5-9"],
+            "count": [5.0, 7.0, 3.0, 4.0, 9.0, 2.0],
+            "pop": [100.0] * 6,
+            "ref_count": [50.0, 60.0] * 3,
+            "ref_pop": [1000.0, 1200.0] * 3,
+        }
+    )
+    return frame.iloc[[3, 0, 5, 1, 4, 2]].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("function", ["isr", "smr"])
+@pytest.mark.parametrize("reference", [0.0, np.nan])
+def test_zero_or_missing_reference_population_is_an_error_naming_the_band(
+    function: str, reference: float
+) -> None:
+    frame = _banded()
+    frame.loc[frame["age_band"] == "5-9", "ref_pop"] = reference
+    method = getattr(stats, function)
+    with pytest.raises(
+        InputError,
+        match=r"ref_pop: reference population zero or missing in 3 rows \(e\.g\. age band '5-9' of area 'b'\)",
+    ):
+        method(frame, "count", "pop", "ref_count", "ref_pop", by="area")
+    # Reference populations given as an array, no band column: the row is named instead.
+    populations = np.where(frame["age_band"] == "0-4", 1000.0, reference)
+    with pytest.raises(InputError, match=r"ref_population: .* in 3 rows \(e\.g\. row 1 of area .b.\)"):
+        method(frame.drop(columns="age_band"), "count", "pop", "ref_count", populations, by="area")
+
+
+def test_complete_reference_populations_still_give_the_ratio() -> None:
+    # Area a: expected = 100 × 50/1000 + 100 × 60/1200 = 10, observed 12: SMR 1.2.
+    result = stats.smr(_banded(), "count", "pop", "ref_count", "ref_pop", by="area").set_index("area")
+    assert result.loc["a", "value"] == pytest.approx(1.2)
+    assert result.loc["c", "value"] == pytest.approx(11 / 10)
