@@ -87,3 +87,38 @@ def test_complete_reference_populations_still_give_the_ratio() -> None:
     result = stats.smr(_banded(), "count", "pop", "ref_count", "ref_pop", by="area").set_index("area")
     assert result.loc["a", "value"] == pytest.approx(1.2)
     assert result.loc["c", "value"] == pytest.approx(11 / 10)
+
+
+def _waits() -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "area": ["a", "a", "a", "b", "b", "b", "c", "c"],
+            "wait": [2.0, np.nan, 4.0, 3.0, 5.0, 7.0, np.nan, np.nan],
+        }
+    )
+    return frame.iloc[[4, 0, 7, 2, 5, 1, 3, 6]].reset_index(drop=True)
+
+
+def test_mean_with_missing_values_is_an_error_by_default() -> None:
+    with pytest.raises(InputError, match=r"wait: 3 rows missing; .*missing='drop'"):
+        stats.mean(_waits(), "wait", by="area")
+    with pytest.raises(InputError, match="wait: 3 rows missing"):
+        stats.mean(_waits(), "wait")
+    with pytest.raises(InputError, match="missing='skip'"):
+        stats.mean(_waits(), "wait", missing="skip")  # type: ignore[arg-type]
+
+
+def test_mean_drops_missing_values_only_when_asked_and_says_how_many() -> None:
+    result = stats.mean(_waits(), "wait", by="area", missing="drop").set_index("area")
+    # a: (2 + 4) / 2 = 3 from 2 values, 1 left out; b: 5 from 3, none; c: nothing to average.
+    assert result.loc["a", "value"] == pytest.approx(3.0)
+    assert result.loc["b", "value"] == pytest.approx(5.0)
+    assert np.isnan(result.loc["c", "value"])
+    assert result["value_count"].to_dict() == {"a": 2, "b": 3, "c": 0}
+    assert result["value_missing"].to_dict() == {"a": 1, "b": 0, "c": 2}
+    overall = stats.mean(_waits(), "wait", missing="drop")
+    assert overall.value.iloc[0] == pytest.approx(21 / 5)
+    assert overall.value_missing.iloc[0] == 3
+    # Complete data are unchanged and carry no count of missing values.
+    complete = stats.mean(_waits().dropna(), "wait", by="area")
+    assert "value_missing" not in complete.columns
