@@ -122,3 +122,67 @@ def test_mean_drops_missing_values_only_when_asked_and_says_how_many() -> None:
     # Complete data are unchanged and carry no count of missing values.
     complete = stats.mean(_waits().dropna(), "wait", by="area")
     assert "value_missing" not in complete.columns
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "message"),
+    [
+        ([5, 12, 3], [10, 10, 10], "numerator: 1 row above denominator"),
+        ([5, -1, 3], [10, 10, 10], "numerator: 1 row negative"),
+        ([5, 1, 3], [10, -10, 10], "denominator: 1 row negative"),
+        ([5, 3, 2], [10, 0, 0], "denominator: 2 rows zero with events in the numerator"),
+    ],
+)
+def test_proportion_errors_name_numerator_and_denominator(
+    numerator: list[int], denominator: list[int], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        stats.proportion(numerator, denominator)
+    with pytest.raises(InputError, match=message):
+        stats.wilson(numerator, denominator)
+
+
+def test_rate_errors_name_numerator_and_denominator() -> None:
+    with pytest.raises(InputError, match="numerator: 1 row negative"):
+        stats.rate([5, -1], [100, 100])
+    with pytest.raises(InputError, match="denominator: 1 row zero with events in the numerator; a rate"):
+        stats.rate([5, 3, 0], [100, 0, 0])
+    with pytest.raises(InputError, match="count: 1 row negative"):
+        stats.poisson_limits([5, -1])
+    # No events over nothing is a missing value, not an error.
+    result = stats.rate([0, 5], [0, 100], multiplier=100)
+    assert np.isnan(result.value.iloc[0])
+    assert result.value.iloc[1] == pytest.approx(5.0)
+
+
+def test_pipeline_cells_with_events_over_a_zero_denominator_are_noted_not_raised() -> None:
+    from gapwatch.model.catalogue import Indicator
+    from gapwatch.stats.indicators import CELL_KEYS, indicator_values
+
+    indicator = Indicator.model_validate(
+        {"id": "admissions", "title": "Admissions", "description": "d", "domain": "outcome",
+         "reference": "test only", "source": "spells", "date_column": "admitted", "measure": "crude_rate",
+         "numerator": {"where": "emergency"}, "denominator": {"population": "population"},
+         "multiplier": 1000, "polarity": "lower_is_better"}
+    )  # fmt: skip
+    groups = ["overall", "1", "2", "unknown"]
+    cells = pd.DataFrame(
+        {
+            "indicator_id": "admissions",
+            "period_start": pd.Timestamp("2024-04-01"),
+            "period_end": pd.Timestamp("2024-06-30"),
+            "area_type": "icb",
+            "area_code": "E54000001",
+            "breakdown": ["overall", "imd_quintile", "imd_quintile", "imd_quintile"],
+            "group": groups,
+            # The unknown quintile has records but no population (0) to divide them by.
+            "numerator": [30.0, 20.0, 6.0, 4.0],
+            "denominator": [3000.0, 1000.0, 2000.0, 0.0],
+        }
+    ).iloc[[2, 3, 0, 1]]
+    values = indicator_values(cells, pd.DataFrame(), {"admissions": indicator}).set_index("group")
+    assert set(CELL_KEYS) <= set(values.reset_index().columns)
+    assert np.isnan(values.loc["unknown", "value"])
+    assert values.loc["unknown", "note"] == "events counted but the denominator is 0: not calculated"
+    assert values.loc["1", "value"] == pytest.approx(20.0)
+    assert values.loc["2", "note"] == ""

@@ -36,10 +36,13 @@ ENGLAND_CODE = "E92000001"
 
 def _limits(frame: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.DataFrame:
     multiplier = indicator.multiplier
+    # Events over a zero denominator (say, records in a group with no population) are
+    # refused by the methods; here they are left missing and noted by indicator_values.
+    denominator = frame["denominator"].where(frame["denominator"] != 0)
     if indicator.measure == "proportion":
-        return proportion(frame["numerator"], frame["denominator"], confidence, multiplier)
+        return proportion(frame["numerator"], denominator, confidence, multiplier)
     if indicator.measure == "crude_rate":
-        return rate(frame["numerator"], frame["denominator"], confidence, multiplier)
+        return rate(frame["numerator"], denominator, confidence, multiplier)
     if indicator.measure == "mean":
         n = frame["denominator"].to_numpy(dtype="float64")
         total = frame["sum"].to_numpy(dtype="float64")
@@ -112,6 +115,9 @@ def indicator_values(
         if small.any():
             frame.loc[small, ["value", "lower", "upper", "lower_95", "upper_95"]] = np.nan
             frame.loc[small, "note"] = f"denominator below {max(indicator.minimum_denominator, 1)}"
+        with_events = (frame["denominator"] == 0) & (frame["numerator"] > 0)
+        if with_events.any():
+            frame.loc[with_events, "note"] = "events counted but the denominator is 0: not calculated"
         parts.append(frame)
         polarities.append(np.full(len(frame), _POLARITY_CODES.get(indicator.polarity, -1), dtype=np.int8))
     values = pd.concat(parts, ignore_index=True)
