@@ -186,3 +186,93 @@ def test_pipeline_cells_with_events_over_a_zero_denominator_are_noted_not_raised
     assert values.loc["unknown", "note"] == "events counted but the denominator is 0: not calculated"
     assert values.loc["1", "value"] == pytest.approx(20.0)
     assert values.loc["2", "note"] == ""
+
+
+def _quintiles() -> pd.DataFrame:
+    # Equal populations: slope weights (-1, -0.5, 0, 0.5, 1) and intercept weights
+    # (0.7, 0.45, 0.2, -0.05, -0.3) (Low & Low 2004 regression, worked by hand).
+    # Area "low": c = 0.7×1 + 0.45×4 + 0.2×6 - 0.05×9 - 0.3×12 = -0.35, se(c) = 2 ×
+    # sqrt(0.49 + 0.2025 + 0.04 + 0.0025 + 0.09) = 1.817: the interval of the value the
+    # RII divides by includes 0. Area "high": c = 69, far from 0.
+    frame = pd.DataFrame(
+        {
+            "area": ["low"] * 5 + ["high"] * 5,
+            "q": [1, 2, 3, 4, 5] * 2,
+            "pop": 1000.0,
+            "v": [1.0, 4.0, 6.0, 9.0, 12.0, 70.0, 72.0, 74.0, 76.0, 78.0],
+            "se": 2.0,
+        }
+    )
+    return frame.iloc[[7, 2, 9, 0, 4, 5, 8, 1, 3, 6]].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("method", ["analytic", "simulation"])
+def test_rii_limits_are_withheld_when_the_value_it_divides_by_could_be_zero(method: str) -> None:
+    result = stats.sii(
+        _quintiles(), "q", "pop", "v", se="se", by="area", confidence=[0.95, 0.998], method=method,  # type: ignore[arg-type]
+        reps=20_000, seed=3,
+    ).set_index(["area", "confidence"])  # fmt: skip
+    low = result.loc["low"]
+    assert low.rii.to_numpy() == pytest.approx((-0.35 + 13.5) / -0.35)
+    assert low.rii_lower.isna().all()
+    assert low.rii_upper.isna().all()
+    assert low.note.str.startswith("RII limits withheld").all()
+    # The SII is a difference, bounded whatever c: its limits stay, 13.5 ± 1.96 × 2 × sqrt(2.5).
+    expected = 13.5 - 1.959964 * 2 * np.sqrt(2.5)
+    assert low.loc[0.95, "sii_lower"] == pytest.approx(expected, rel=1e-6 if method == "analytic" else 0.02)
+    high = result.loc["high"]
+    assert high.rii_lower.notna().all()
+    assert (high.note == "").all()
+    assert (high.rii_lower < high.rii).all()
+    assert (high.rii < high.rii_upper).all()
+
+
+def test_rii_limits_withheld_for_the_least_deprived_end_when_inverted() -> None:
+    # With a negative multiplier the RII is inverted and divides by c + s, the fitted
+    # least-deprived value: the mirror image of area "low" withholds, area "low" does not
+    # (c + s = 13.15, se = 2 × sqrt(0.09 + 0.0025 + 0.04 + 0.2025 + 0.49) = 1.817).
+    frame = _quintiles()
+    mirrored = frame.assign(q=6 - frame["q"], area=frame["area"] + " mirrored")
+    both = pd.concat([frame, mirrored], ignore_index=True)
+    result = stats.sii(both, "q", "pop", "v", se="se", by="area", multiplier=-1).set_index("area")
+    assert np.isnan(result.loc["low mirrored", "rii_lower"])
+    assert "least deprived end" in result.loc["low mirrored", "note"]
+    assert np.isfinite(result.loc["low", "rii_lower"])
+
+
+def test_pipeline_rii_row_carries_the_withheld_note() -> None:
+    from gapwatch.model.catalogue import Indicator
+    from gapwatch.stats.indicators import inequality_measures
+
+    indicator = Indicator.model_validate(
+        {"id": "wait", "title": "Waiting time", "description": "d", "domain": "access",
+         "reference": "test only", "source": "referrals", "date_column": "referred", "measure": "mean",
+         "value": "days", "polarity": "lower_is_better"}
+    )  # fmt: skip
+    quintiles = _quintiles()
+    values = pd.DataFrame(
+        {
+            "indicator_id": "wait",
+            "period_start": pd.Timestamp("2024-04-01"),
+            "period_end": pd.Timestamp("2024-06-30"),
+            "area_type": "icb",
+            "area_code": quintiles["area"].map({"low": "E54000001", "high": "E54000002"}),
+            "breakdown": "imd_quintile",
+            "group": quintiles["q"].astype(str),
+            "numerator": np.nan,
+            "denominator": quintiles["pop"],
+            "value": quintiles["v"],
+            "lower": quintiles["v"] - 1.959964 * quintiles["se"],
+            "upper": quintiles["v"] + 1.959964 * quintiles["se"],
+        }
+    )
+    values["lower_95"], values["upper_95"] = values["lower"], values["upper"]
+    measures = inequality_measures(values, {"wait": indicator}).set_index(["area_code", "measure"])
+    withheld = measures.loc[("E54000001", "rii")]
+    assert np.isnan(withheld["lower"])
+    assert np.isnan(withheld["upper"])
+    assert withheld["note"].startswith("Low & Low (2004) across 5 quintiles; RII limits withheld")
+    kept = measures.loc[("E54000002", "rii")]
+    assert np.isfinite(kept["lower"])
+    assert kept["note"] == "Low & Low (2004) across 5 quintiles"
+    assert measures.loc[("E54000001", "sii"), "note"] == "Low & Low (2004) across 5 quintiles"

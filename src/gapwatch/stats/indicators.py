@@ -342,15 +342,22 @@ class _Measures:
         self.keys: list[pd.DataFrame] = []
         self.numbers: list[np.ndarray] = []
         self.labels: list[tuple[str, str, str, str]] = []
+        self.notes: list[np.ndarray | None] = []
 
     def add(
-        self, keys: pd.DataFrame, measure: str, numbers: np.ndarray | None, labels: tuple[str, str, str]
+        self,
+        keys: pd.DataFrame,
+        measure: str,
+        numbers: np.ndarray | None,
+        labels: tuple[str, str, str],
+        notes: np.ndarray | None = None,
     ) -> None:
         """``keys`` rows with ``numbers`` (value, lower, upper; missing if None) and labels
-        (group_a, group_b, note)."""
+        (group_a, group_b, note); ``notes``, one per row, are added to the note where not empty."""
         self.keys.append(keys)
         self.numbers.append(np.full((len(keys), 3), np.nan) if numbers is None else numbers)
         self.labels.append((measure, *labels))
+        self.notes.append(notes)
 
     def frame(self) -> pd.DataFrame:
         if not self.keys:
@@ -366,6 +373,15 @@ class _Measures:
         frame["measure"] = text(0)
         frame["value"], frame["lower"], frame["upper"] = numbers[:, 0], numbers[:, 1], numbers[:, 2]
         frame["group_a"], frame["group_b"], frame["note"] = text(1), text(2), text(3)
+        if any(notes is not None for notes in self.notes):
+            given = np.concatenate(
+                [
+                    np.full(n, "", dtype=object) if notes is None else notes
+                    for n, notes in zip(lengths, self.notes, strict=True)
+                ]
+            )
+            own = given != ""
+            frame.loc[own, "note"] = frame.loc[own, "note"] + "; " + given[own]
         return frame
 
 
@@ -465,7 +481,10 @@ def _slope_indices(
                     numbers = result[[measure, f"{measure}_lower", f"{measure}_upper"]].to_numpy(
                         dtype="float64"
                     )
-                    frames.add(result[keys], measure, numbers, ("1", str(quantiles), note))
+                    # The RII's limits may be withheld (see sii); its note says so.
+                    notes = result["note"].to_numpy(dtype=object)
+                    notes = notes if measure == "rii" and (notes != "").any() else None
+                    frames.add(result[keys], measure, numbers, ("1", str(quantiles), note), notes)
             if not skipped.empty:
                 note = (
                     f"not calculated: every {breakdown.split('_')[1]} needs a value strictly between "
