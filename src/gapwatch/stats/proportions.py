@@ -18,8 +18,8 @@ def proportion(numerator: Any, denominator: Any, confidence: float = 0.95, multi
     Fingertips and PHEindicatormethods ``phe_proportion``. ``multiplier`` scales the
     result (1 for a proportion, 100 for a percentage). Arguments broadcast; a zero
     denominator with no events gives missing value and limits, and with events is an
-    error. Returns a DataFrame ``value, lower,
-    upper, confidence, method`` (Polars when given Polars Series, else pandas).
+    error. Returns a DataFrame ``value, lower, upper, confidence, method`` (Polars when
+    given Polars Series, else pandas).
 
     >>> proportion(65, 100, multiplier=100).round(4)[["value", "lower", "upper"]]
        value    lower    upper
