@@ -291,7 +291,9 @@ def sii(
 
     The RII divides by the fitted value at the most deprived end (the least deprived
     once inverted): where that value's interval at the confidence level includes 0 the
-    RII's interval is unbounded, so its limits are missing and ``note`` says why.
+    RII's interval is unbounded (the condition of Fieller EC (1954) *Some problems in
+    interval estimation*, J R Stat Soc B 16:175-185), so its limits are missing and
+    ``note`` says why.
 
     Returns one row per group and confidence level: ``by…, confidence, sii, sii_lower,
     sii_upper, rii, rii_lower, rii_upper, note`` (RII columns only when ``rii``).
@@ -466,7 +468,7 @@ def _compute(
         sii_limits, rii_limits = _analytic(cumulants, slope, intercept, probabilities, rii_point)
     # The RII divides by the fitted value at one end (c, or c + s once inverted for a
     # negative multiplier). Where that value's interval includes 0 the ratio's interval
-    # is unbounded and any finite limits (from the bisection's bracket or a simulation's
+    # is unbounded (Fieller 1954) and any finite limits (from the bisection's bracket or a simulation's
     # few draws near 0) are artefacts: they are withheld, with a note.
     withheld = np.zeros((group_count, levels.size), dtype=bool)
     if cumulants is not None:
