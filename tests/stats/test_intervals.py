@@ -38,10 +38,10 @@ def test_exact_poisson_at_zero_and_one() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: stats.wilson([5, -1, -2], 10), "x: 2 rows negative"),
-        (lambda: stats.wilson([11, 3], [10, 10]), "x: 1 row with numerator above denominator"),
+        (lambda: stats.wilson([5, -1, -2], 10), "numerator: 2 rows negative"),
+        (lambda: stats.wilson([11, 3], [10, 10]), "numerator: 1 row above denominator"),
         (lambda: stats.byars(10, 0.8), r"confidence: 1 row outside \[0.9, 1\)"),
-        (lambda: stats.byars(["a", 3, "b"]), "x: 2 rows not numeric"),
+        (lambda: stats.byars(["a", 3, "b"]), "count: 2 rows not numeric"),
         (lambda: stats.exact_poisson(4, 1.0), r"outside \[0.9, 1\)"),
     ],
 )

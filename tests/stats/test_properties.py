@@ -55,7 +55,12 @@ def test_zero_gradient_gives_sii_interval_containing_zero(table: pd.DataFrame, k
     result = stats.sii(table, "q", "pop", "value", value_type=kind, se="se")  # type: ignore[arg-type]
     assert abs(result.sii.iloc[0]) < 1e-9
     assert result.sii_lower.iloc[0] <= 0 <= result.sii_upper.iloc[0]
-    assert result.rii_lower.iloc[0] <= 1 <= result.rii_upper.iloc[0]
+    if result.note.iloc[0].startswith("RII limits withheld"):
+        # A low value with wide errors: the fitted value the RII divides by could be 0.
+        assert np.isnan(result.rii_lower.iloc[0])
+        assert np.isnan(result.rii_upper.iloc[0])
+    else:
+        assert result.rii_lower.iloc[0] <= 1 <= result.rii_upper.iloc[0]
 
 
 @settings(max_examples=30, deadline=None)

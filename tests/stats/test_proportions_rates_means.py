@@ -49,7 +49,7 @@ def test_zero_denominator_gives_missing_not_an_error() -> None:
 
 
 def test_proportion_rejects_numerator_above_denominator() -> None:
-    with pytest.raises(InputError, match="x: 1 row with numerator above denominator"):
+    with pytest.raises(InputError, match="numerator: 1 row above denominator"):
         stats.proportion([5, 12], [10, 10])
 
 

@@ -51,15 +51,36 @@ def check_non_negative(values: FloatArray, argument: str) -> None:
         raise InputError(f"{argument}: {rows(int(bad.sum()))} negative")
 
 
-def check_not_above(numerator: FloatArray, denominator: FloatArray, argument: str) -> None:
-    """A proportion's numerator cannot exceed its denominator."""
-    bad = numerator > denominator
-    if bad.any():
-        raise InputError(f"{argument}: {rows(int(bad.sum()))} with numerator above denominator")
-
-
 def check_positive(values: FloatArray, argument: str) -> None:
     """Denominators and populations must be above zero."""
     bad = values <= 0
     if bad.any():
         raise InputError(f"{argument}: {rows(int(bad.sum()))} zero or negative")
+
+
+def check_counts(
+    numerator: FloatArray,
+    denominator: FloatArray,
+    measure: str,
+    names: tuple[str, str] = ("numerator", "denominator"),
+) -> None:
+    """Counts of events over a denominator: neither negative, no events over a zero
+    denominator, and for a proportion no numerator above its denominator.
+
+    A zero denominator with no events is allowed (the result is missing); with events it
+    is a contradiction in the data, reported as such rather than as a numerator above
+    its denominator or a silently missing value.
+    """
+    top, bottom = names
+    check_non_negative(numerator, top)
+    check_non_negative(denominator, bottom)
+    events_over_nothing = (denominator == 0) & (numerator > 0)
+    if events_over_nothing.any():
+        raise InputError(
+            f"{bottom}: {rows(int(events_over_nothing.sum()))} zero with events in the {top}; "
+            f"a {measure} needs a {bottom} above zero"
+        )
+    if measure == "proportion":
+        above = numerator > denominator
+        if above.any():
+            raise InputError(f"{top}: {rows(int(above.sum()))} above {bottom}")

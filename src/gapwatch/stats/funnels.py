@@ -29,9 +29,19 @@ def funnel_limits(
     public health intelligence*. Returns ``denominator`` and ``lower_<level>``,
     ``upper_<level>`` columns (level as ``95`` or ``99_8``), in the units of ``target``.
 
+    Limits never fall below 0, nor above ``multiplier`` for a proportion. The
+    interpolation places a limit between the count at the tail probability and the count
+    below it; when that count is 0 (a small denominator or a low target), the count
+    below would be -1, which no area can have, so the lower limit is 0: no area can then
+    fall below it. A binomial count cannot exceed its denominator, so the upper limit of
+    a proportion is at most ``multiplier``; it is clipped there as well, so that rounding
+    cannot move it past.
+
     >>> limits = funnel_limits([100, 10_000], target=0.5)
     >>> [round(float(v), 3) for v in limits.lower_95]
     [0.397, 0.49]
+    >>> float(funnel_limits([10], target=0.08).lower_95.iloc[0])
+    0.0
     """
     n = as_float_array(denominator, "denominator")
     check_non_negative(n, "denominator")
@@ -60,5 +70,7 @@ def funnel_limits(
             with np.errstate(divide="ignore", invalid="ignore"):
                 share = np.where(above > below, (above - probability) / (above - below), 0.0)
                 limit = np.where(n > 0, (count - share) / n, np.nan) * multiplier
-            result[f"{side}_{label}"] = limit
+            # Below count 0 the interpolation reaches counts no area can have (see above).
+            ceiling = multiplier if measure == "proportion" else np.inf
+            result[f"{side}_{label}"] = np.clip(limit, 0.0, ceiling)
     return result

@@ -36,10 +36,13 @@ ENGLAND_CODE = "E92000001"
 
 def _limits(frame: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.DataFrame:
     multiplier = indicator.multiplier
+    # Events over a zero denominator (say, records in a group with no population) are
+    # refused by the methods; here they are left missing and noted by indicator_values.
+    denominator = frame["denominator"].where(frame["denominator"] != 0)
     if indicator.measure == "proportion":
-        return proportion(frame["numerator"], frame["denominator"], confidence, multiplier)
+        return proportion(frame["numerator"], denominator, confidence, multiplier)
     if indicator.measure == "crude_rate":
-        return rate(frame["numerator"], frame["denominator"], confidence, multiplier)
+        return rate(frame["numerator"], denominator, confidence, multiplier)
     if indicator.measure == "mean":
         n = frame["denominator"].to_numpy(dtype="float64")
         total = frame["sum"].to_numpy(dtype="float64")
@@ -112,6 +115,9 @@ def indicator_values(
         if small.any():
             frame.loc[small, ["value", "lower", "upper", "lower_95", "upper_95"]] = np.nan
             frame.loc[small, "note"] = f"denominator below {max(indicator.minimum_denominator, 1)}"
+        with_events = (frame["denominator"] == 0) & (frame["numerator"] > 0)
+        if with_events.any():
+            frame.loc[with_events, "note"] = "events counted but the denominator is 0: not calculated"
         parts.append(frame)
         polarities.append(np.full(len(frame), _POLARITY_CODES.get(indicator.polarity, -1), dtype=np.int8))
     values = pd.concat(parts, ignore_index=True)
@@ -336,15 +342,22 @@ class _Measures:
         self.keys: list[pd.DataFrame] = []
         self.numbers: list[np.ndarray] = []
         self.labels: list[tuple[str, str, str, str]] = []
+        self.notes: list[np.ndarray | None] = []
 
     def add(
-        self, keys: pd.DataFrame, measure: str, numbers: np.ndarray | None, labels: tuple[str, str, str]
+        self,
+        keys: pd.DataFrame,
+        measure: str,
+        numbers: np.ndarray | None,
+        labels: tuple[str, str, str],
+        notes: np.ndarray | None = None,
     ) -> None:
         """``keys`` rows with ``numbers`` (value, lower, upper; missing if None) and labels
-        (group_a, group_b, note)."""
+        (group_a, group_b, note); ``notes``, one per row, are added to the note where not empty."""
         self.keys.append(keys)
         self.numbers.append(np.full((len(keys), 3), np.nan) if numbers is None else numbers)
         self.labels.append((measure, *labels))
+        self.notes.append(notes)
 
     def frame(self) -> pd.DataFrame:
         if not self.keys:
@@ -360,6 +373,15 @@ class _Measures:
         frame["measure"] = text(0)
         frame["value"], frame["lower"], frame["upper"] = numbers[:, 0], numbers[:, 1], numbers[:, 2]
         frame["group_a"], frame["group_b"], frame["note"] = text(1), text(2), text(3)
+        if any(notes is not None for notes in self.notes):
+            given = np.concatenate(
+                [
+                    np.full(n, "", dtype=object) if notes is None else notes
+                    for n, notes in zip(lengths, self.notes, strict=True)
+                ]
+            )
+            own = given != ""
+            frame.loc[own, "note"] = frame.loc[own, "note"] + "; " + given[own]
         return frame
 
 
@@ -459,7 +481,10 @@ def _slope_indices(
                     numbers = result[[measure, f"{measure}_lower", f"{measure}_upper"]].to_numpy(
                         dtype="float64"
                     )
-                    frames.add(result[keys], measure, numbers, ("1", str(quantiles), note))
+                    # The RII's limits may be withheld (see sii); its note says so.
+                    notes = result["note"].to_numpy(dtype=object)
+                    notes = notes if measure == "rii" and (notes != "").any() else None
+                    frames.add(result[keys], measure, numbers, ("1", str(quantiles), note), notes)
             if not skipped.empty:
                 note = (
                     f"not calculated: every {breakdown.split('_')[1]} needs a value strictly between "

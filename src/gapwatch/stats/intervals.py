@@ -15,8 +15,8 @@ from gapwatch.stats._validate import (
     FloatArray,
     as_float_array,
     check_confidence,
+    check_counts,
     check_non_negative,
-    check_not_above,
 )
 
 
@@ -43,11 +43,10 @@ def wilson(x: Any, n: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, 
     >>> round(float(lower), 6), round(float(upper), 6)
     (0.552544, 0.736358)
     """
-    numerator = as_float_array(x, "x")
-    denominator = as_float_array(n, "n")
-    check_non_negative(numerator, "x")
-    check_non_negative(denominator, "n")
-    check_not_above(numerator, denominator, "x")
+    # Messages name the numerator and denominator, the words of the people who give them.
+    numerator = as_float_array(x, "numerator")
+    denominator = as_float_array(n, "denominator")
+    check_counts(numerator, denominator, "proportion")
     z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = numerator / denominator
@@ -73,8 +72,8 @@ def byars(x: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, FloatArra
     >>> round(float(lower), 6), round(float(upper), 6)
     (50.163188, 82.849139)
     """
-    count = as_float_array(x, "x")
-    check_non_negative(count, "x")
+    count = as_float_array(x, "count")
+    check_non_negative(count, "count")
     z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         lower = count * (1 - 1 / (9 * count) - z / (3 * np.sqrt(count))) ** 3
@@ -96,8 +95,8 @@ def exact_poisson(x: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, F
     >>> round(float(lower), 6), round(float(upper), 6)
     (0.025318, 5.571643)
     """
-    count = as_float_array(x, "x")
-    check_non_negative(count, "x")
+    count = as_float_array(x, "count")
+    check_non_negative(count, "count")
     alpha = 1 - check_confidence(confidence)
     with np.errstate(invalid="ignore"):
         lower = np.where(count > 0, stats.chi2.ppf(alpha / 2, 2 * count) / 2, 0.0)
@@ -114,7 +113,7 @@ def poisson_limits(x: Any, confidence: float | Any = 0.95) -> tuple[FloatArray, 
     >>> [round(float(value), 4) for value in lower]
     [1.6235, 12.2114]
     """
-    count = as_float_array(x, "x")
+    count = as_float_array(x, "count")
     lower, upper = byars(count, confidence)
     small = count < 10
     if small.any():

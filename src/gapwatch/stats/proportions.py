@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from gapwatch.stats._frames import is_polars, like, result_frame
-from gapwatch.stats._validate import as_float_array
+from gapwatch.stats._validate import as_float_array, check_counts
 from gapwatch.stats.intervals import wilson
 
 
@@ -17,8 +17,9 @@ def proportion(numerator: Any, denominator: Any, confidence: float = 0.95, multi
     Wilson (1927) score interval as given by Newcombe (1998), the method of OHID
     Fingertips and PHEindicatormethods ``phe_proportion``. ``multiplier`` scales the
     result (1 for a proportion, 100 for a percentage). Arguments broadcast; a zero
-    denominator gives missing value and limits. Returns a DataFrame ``value, lower,
-    upper, confidence, method`` (Polars when given Polars Series, else pandas).
+    denominator with no events gives missing value and limits, and with events is an
+    error. Returns a DataFrame ``value, lower, upper, confidence, method`` (Polars when
+    given Polars Series, else pandas).
 
     >>> proportion(65, 100, multiplier=100).round(4)[["value", "lower", "upper"]]
        value    lower    upper
@@ -26,6 +27,7 @@ def proportion(numerator: Any, denominator: Any, confidence: float = 0.95, multi
     """
     x = as_float_array(numerator, "numerator")
     n = as_float_array(denominator, "denominator")
+    check_counts(x, n, "proportion")
     lower, upper = wilson(x, n, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         value = np.where(n > 0, x / n, np.nan)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.stats._frames import is_polars, like, result_frame
-from gapwatch.stats._validate import as_float_array, check_non_negative
+from gapwatch.stats._validate import as_float_array, check_counts
 from gapwatch.stats.intervals import poisson_limits
 
 
@@ -18,7 +18,8 @@ def rate(numerator: Any, denominator: Any, confidence: float = 0.95, multiplier:
     Exact (chi-squared) limits when the numerator is below 10 and Byars' approximation
     otherwise: APHO (2008) *Technical briefing 3*, the method of OHID Fingertips and
     PHEindicatormethods ``phe_rate``. Units: events per ``multiplier`` of the
-    denominator (person-years or persons). Returns ``value, lower, upper, confidence,
+    denominator (person-years or persons). A zero denominator with no events gives a
+    missing rate; with events it is an error. Returns ``value, lower, upper, confidence,
     method``.
 
     >>> rate(65, 100, multiplier=100).round(4)[["value", "lower", "upper", "method"]]
@@ -27,7 +28,7 @@ def rate(numerator: Any, denominator: Any, confidence: float = 0.95, multiplier:
     """
     x = as_float_array(numerator, "numerator")
     n = as_float_array(denominator, "denominator")
-    check_non_negative(n, "denominator")
+    check_counts(x, n, "rate")
     lower, upper = poisson_limits(x, confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         positive = n > 0

@@ -289,6 +289,12 @@ def sii(
     the log/logit scale and SII = g(c + s) - g(c), RII = g(c + s) / g(c), with g the
     back-transformation; its limits are always simulated.
 
+    The RII divides by the fitted value at the most deprived end (the least deprived
+    once inverted): where that value's interval at the confidence level includes 0 the
+    RII's interval is unbounded (the condition of Fieller EC (1954) *Some problems in
+    interval estimation*, J R Stat Soc B 16:175-185), so its limits are missing and
+    ``note`` says why.
+
     Returns one row per group and confidence level: ``by…, confidence, sii, sii_lower,
     sii_upper, rii, rii_lower, rii_upper, note`` (RII columns only when ``rii``).
 
@@ -363,6 +369,12 @@ def sii(
         "",
         f"not all {quantile_count} quantiles present: not calculated",
     )
+    if rii:
+        end = "least" if multiplier < 0 else "most"
+        result.loc[result["_withheld"].to_numpy(), "note"] = (
+            f"RII limits withheld: the fitted value at the {end} deprived end, which the RII "
+            "divides by, could be 0, so its interval has no bound"
+        )
     columns = [*keys, "confidence", "sii", "sii_lower", "sii_upper"]
     if rii:
         columns += ["rii", "rii_lower", "rii_upper"]
@@ -443,14 +455,29 @@ def _compute(
     sii_point, rii_point = _finish(s, c, kind, transform)
 
     probabilities = np.concatenate([(1 - levels) / 2, 1 - (1 - levels) / 2])
-    if method == "simulation" or (transform and kind != "other"):
+    if method not in ("analytic", "simulation"):
+        raise InputError(f"method={method!r}: choose 'analytic' or 'simulation'")
+    # On the log/logit scale the RII divides by g(c) > 0; otherwise by a fitted value.
+    linear = not (transform and kind != "other")
+    cumulants = _cumulants(mean, grid_se, kind) if linear else None
+    if method == "simulation" or cumulants is None:
         sii_limits, rii_limits = _simulate(
             mean, grid_se, slope, intercept, kind, transform, reps, probabilities, seed
         )
-    elif method == "analytic":
-        sii_limits, rii_limits = _analytic(mean, grid_se, slope, intercept, kind, probabilities, rii_point)
     else:
-        raise InputError(f"method={method!r}: choose 'analytic' or 'simulation'")
+        sii_limits, rii_limits = _analytic(cumulants, slope, intercept, probabilities, rii_point)
+    # The RII divides by the fitted value at one end (c, or c + s once inverted for a
+    # negative multiplier). Where that value's interval includes 0 the ratio's interval
+    # is unbounded (Fieller 1954) and any finite limits (from the bisection's bracket or a simulation's
+    # few draws near 0) are artefacts: they are withheld, with a note.
+    withheld = np.zeros((group_count, levels.size), dtype=bool)
+    if cumulants is not None:
+        divisor = intercept if multiplier >= 0 else slope + intercept
+        ends = np.stack(
+            [_combination_quantile(divisor, cumulants, np.asarray(q)) for q in special.ndtri(probabilities)],
+            axis=-1,
+        )
+        withheld = (ends[:, : levels.size] <= 0) & (ends[:, levels.size :] >= 0)
 
     frames = []
     for index, level in enumerate(levels):
@@ -471,8 +498,9 @@ def _compute(
                     "sii_lower": np.minimum(low_sii, high_sii),
                     "sii_upper": np.maximum(low_sii, high_sii),
                     "rii": point_rii,
-                    "rii_lower": low_rii,
-                    "rii_upper": high_rii,
+                    "rii_lower": np.where(withheld[:, index], np.nan, low_rii),
+                    "rii_upper": np.where(withheld[:, index], np.nan, high_rii),
+                    "_withheld": withheld[:, index],
                 }
             )
         )
@@ -481,15 +509,12 @@ def _compute(
 
 
 def _analytic(
-    mean: FloatArray,
-    sd: FloatArray,
+    cumulants: FloatArray,
     slope: FloatArray,
     intercept: FloatArray,
-    kind: str,
     probabilities: FloatArray,
     rii_point: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:
-    cumulants = _cumulants(mean, sd, kind)
     z = special.ndtri(probabilities)
     sii_limits = np.stack([_combination_quantile(slope, cumulants, np.asarray(q)) for q in z], axis=-1)
     top = slope + intercept

@@ -144,6 +144,31 @@ def dsr(
     return like(data, result)
 
 
+def _check_reference_population(
+    frame: pd.DataFrame, reference_pop: np.ndarray, ref_population: str | Any, age_band: str, keys: list[str]
+) -> None:
+    """Every band needs a reference population above zero, or its reference rate is undefined.
+
+    Left alone, a zero gave an infinite reference rate, hence an infinite expected count
+    and a ratio of 0 with limits 0 to 0; a missing one was dropped from the sum of the
+    expected counts. Both are wrong numbers that look right, so they are errors naming
+    the band.
+    """
+    bad = np.broadcast_to(np.isnan(reference_pop) | (reference_pop == 0), (len(frame),))
+    if not bad.any():
+        return
+    name = ref_population if isinstance(ref_population, str) else "ref_population"
+    first = int(np.flatnonzero(bad)[0])
+    band = frame[age_band].iloc[first] if age_band in frame.columns else None
+    where = f"row {first + 1}" if band is None else f"age band {band!r}"
+    if keys:
+        where += " of " + ", ".join(f"{key} {frame[key].iloc[first]!r}" for key in keys)
+    raise InputError(
+        f"{name}: reference population zero or missing in {rows(int(bad.sum()))} (e.g. {where}); "
+        "every age band needs a reference population above zero for its reference rate"
+    )
+
+
 def _indirect(
     data: Any,
     count: str,
@@ -152,6 +177,7 @@ def _indirect(
     ref_population: str | Any,
     by: str | Sequence[str] | None,
     confidence: float,
+    age_band: str,
 ) -> tuple[pd.DataFrame, list[str], float]:
     frame = to_pandas(data)
     keys = group_keys(by)
@@ -169,6 +195,7 @@ def _indirect(
     for values, name in [(observed, count), (pop, population), (reference_count, "ref_count"),
                          (reference_pop, "ref_population")]:  # fmt: skip
         check_non_negative(values, name)
+    _check_reference_population(frame, reference_pop, ref_population, age_band, keys)
     work = pd.DataFrame({key: key_column(frame[key]) for key in keys})
     work["observed"] = observed
     work["expected"] = pop * reference_count / reference_pop
@@ -191,6 +218,7 @@ def isr(
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     multiplier: float = 100_000,
+    age_band: str = "age_band",
 ) -> Any:
     """Indirectly standardised rates: observed / expected × the reference rate.
 
@@ -198,15 +226,18 @@ def isr(
     (``ref_count / ref_population``) to each area's population; limits are exact Poisson
     below 10 observed events and Byars otherwise, divided by the expected count (APHO
     2008, PHEindicatormethods ``calculate_ISRate``). Units: events per ``multiplier``.
-    Returns ``by…, observed, expected, ref_rate, value, lower, upper, confidence,
-    statistic, method``.
+    A band whose reference population is zero or missing is an error naming it (from
+    the ``age_band`` column when there is one). Returns ``by…, observed, expected,
+    ref_rate, value, lower, upper, confidence, statistic, method``.
 
     >>> frame = pd.DataFrame({"count": [10.0, 20.0], "pop": [100.0, 100.0],
     ...                       "ref_count": [50.0, 50.0], "ref_pop": [500.0, 500.0]})
     >>> round(float(isr(frame, "count", "pop", "ref_count", "ref_pop").value.iloc[0]), 1)
     15000.0
     """
-    summary, keys, level = _indirect(data, count, population, ref_count, ref_population, by, confidence)
+    summary, keys, level = _indirect(
+        data, count, population, ref_count, ref_population, by, confidence, age_band
+    )
     result = _ratio_result(summary, keys, level)
     # The reference rate is the crude rate of the whole reference population, summed over
     # the age bands given with each area.
@@ -227,18 +258,21 @@ def smr(
     by: str | Sequence[str] | None = None,
     confidence: float = 0.95,
     ref_value: float = 1,
+    age_band: str = "age_band",
 ) -> Any:
     """Standardised ratios (observed / expected) × ``ref_value`` (1, or 100 for an SMR of 100).
 
     Same expected counts and limits as :func:`isr` (PHEindicatormethods
-    ``calculate_ISRatio``). Returns ``by…, observed, expected, value, lower, upper,
-    confidence, statistic, method``.
+    ``calculate_ISRatio``), and the same check of the reference population. Returns
+    ``by…, observed, expected, value, lower, upper, confidence, statistic, method``.
 
     >>> frame = pd.DataFrame({"count": [30.0], "pop": [100.0], "ref_count": [50.0], "ref_pop": [250.0]})
     >>> float(smr(frame, "count", "pop", "ref_count", "ref_pop").value.iloc[0])
     1.5
     """
-    summary, keys, level = _indirect(data, count, population, ref_count, ref_population, by, confidence)
+    summary, keys, level = _indirect(
+        data, count, population, ref_count, ref_population, by, confidence, age_band
+    )
     result = _ratio_result(summary, keys, level)
     for column in ("value", "lower", "upper"):
         result[column] = result[column] * ref_value
