@@ -68,6 +68,8 @@ def test_the_indicator_page_shows_the_store_values_and_charts(client: TestClient
     page = client.get(f"/indicator/cervical_screening_25_49?area={ICB}").text
     assert page.count("<svg") >= 3
     assert 'role="img"' in page
+    # Four quarters: the XmR chart's limits are marked as trial limits.
+    assert "XmR chart of the overall value (trial limits: fewer than 13 points)" in page
     for row in latest.itertuples():
         if row.suppressed:
             continue
