@@ -6,10 +6,11 @@ mean ± (2/3)(2.66 mR̄) = mean ± 1.7733 mR̄.
 
 The rules are NHS England's Making Data Count (MDC) rules as its SPC tools apply them
 (NHS England / NHS Improvement 2019, *Making Data Count: Strengthening your decisions*;
-MDC SQL SPC tool v2.5 settings: shift 7, trend 7 points counting both ends, a point
-that triggers improvement and concern shows improvement) and as NHSRplotthedots 0.2
-describes them (trend points coloured by direction, pull request 180; two-of-three on
-one side of the mean, issue 143). MDC's tool gives icons from 13 points.
+MDC's Excel tool as its team describes it: icons from 13 points, improvement wins where
+improvement and concern both fire; MDC SQL SPC tool v2.5 defaults: shift 7, trend 7
+points counting both ends) and as NHSRplotthedots 0.2 describes them (trend points
+coloured by direction, pull request 180; two-of-three on one side of the mean, issue
+143). The module docstring of gapwatch.stats.spc gives the full references.
 """
 
 from __future__ import annotations
@@ -580,6 +581,12 @@ def test_assurance_uses_the_latest_segment() -> None:
 def test_bad_input(values: object, options: dict[str, object], match: str) -> None:
     with pytest.raises(InputError, match=match):
         xmr(values, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("points", [-1, 2.5, True, "13"])
+def test_icon_note_needs_a_count(points: object) -> None:
+    with pytest.raises(InputError, match="not a count of points"):
+        icon_note(points)  # type: ignore[arg-type]
 
 
 # --- Properties ---------------------------------------------------------------------------

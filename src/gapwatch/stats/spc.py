@@ -7,13 +7,17 @@ standard deviations from the mean: Wheeler DJ (1993) *Understanding Variation: t
 to managing chaos*, SPC Press. The rules for special-cause variation and the icons'
 variation and assurance categories follow NHS England / NHS Improvement (2019)
 *Making Data Count: Getting started* and *Making Data Count: Strengthening your
-decisions*, as NHS England's Making Data Count team implements them in its current
-Excel and SQL SPC tools (the SQL tool's settings: a shift and a trend are 7 points, a
-trend counting both its end points; a point that triggers an improvement rule and a
-concern rule shows improvement), and as the NHS-R community's open implementation
-NHSRplotthedots 0.2 describes them (trend points coloured by the trend's direction,
-nhs-r-community/NHSRplotthedots pull request 180; two-of-three only on one side of the
-mean, issue 143; trial limits below 12 points, vignette "Number of points required").
+decisions*, as NHS England's Making Data Count (MDC) team applies them in its current
+Excel tool (as the team describes it: process limits and icons from 13 points; a point
+that triggers an improvement rule and a concern rule shows improvement; points beyond
+the limits count for two-of-three since November 2023; no screening of large moving
+ranges) and SQL tool (v2.5 defaults: a shift and a trend are 7 points, a trend counting
+both its end points; which side wins a clash is a per-metric setting there; charts
+need 15 points, each recalculated segment 12), and as the NHS-R community's open
+implementation NHSRplotthedots 0.2 describes them (trend points coloured by the
+trend's direction, nhs-r-community/NHSRplotthedots pull request 180; two-of-three only
+with its window on one side of the mean, issue 143; trial limits below 12 points,
+vignette "Number of points required"). The 13-point threshold is the Excel tool's.
 
 Everything here is pure numpy: no I/O, no frames. Units of the mean, limits and
 moving ranges are those of the values.
@@ -70,6 +74,8 @@ def icon_note(points: int, *, since_change: bool = False) -> str | None:
     >>> icon_note(8).startswith("Only 8 points: Making Data Count gives no variation")
     True
     """
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 0:
+        raise InputError(f"points: {points!r} is not a count of points (a whole number from 0)")
     if points >= MIN_POINTS:
         return None
     where = " since the limits were last recalculated" if since_change else ""
