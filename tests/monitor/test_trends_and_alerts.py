@@ -19,7 +19,7 @@ from gapwatch.monitor.targets import trajectories
 from gapwatch.monitor.trends import direction, series, trends
 
 EXAMPLES = int(os.environ.get("GAPWATCH_PROPERTY_EXAMPLES", "150"))
-QUARTERS = pd.date_range("2023-04-01", periods=8, freq="QS-APR")
+QUARTERS = pd.date_range("2023-04-01", periods=16, freq="QS-APR")
 
 
 def _points(values: list[float], half_width: float = 1.0, name: str = "value", breakdown: str = "overall"):
@@ -223,11 +223,39 @@ def test_a_spike_in_the_gap_is_special_cause() -> None:
 
 
 def test_value_charts_use_the_target_for_assurance() -> None:
-    values, measures, indicators = _run([90, 91, 90, 92, 91, 90, 91, 92], [-2] * 8, target=80.0)
+    # Thirteen quarters (MDC gives icons from 13 points): mean 1183/13 = 91; limits well
+    # above 80 (moving ranges at most 2), so the target is consistently met.
+    overall = [90, 91, 90, 92, 91, 90, 91, 92, 91, 90, 92, 91, 92]
+    values, measures, indicators = _run(overall, [-2] * 13, target=80.0)
     chart = charts(series(values, measures), indicators, {"imd_quintile": ["gap_absolute"]})
     value_chart = chart.loc[chart["series"] == "value"]
     assert set(value_chart["assurance"]) == {"consistently_met"}
     assert set(chart.loc[chart["series"] == "gap_absolute", "assurance"].dropna()) == set()
+
+
+def test_value_charts_of_twelve_quarters_give_no_assurance() -> None:
+    # The same without the last quarter: twelve points, trial limits, no assurance icon.
+    overall = [90, 91, 90, 92, 91, 90, 91, 92, 91, 90, 92, 91]
+    values, measures, indicators = _run(overall, [-2] * 12, target=80.0)
+    chart = charts(series(values, measures), indicators, {"imd_quintile": ["gap_absolute"]})
+    assert chart.loc[chart["series"] == "value", "assurance"].isna().all()
+
+
+def test_a_rising_trend_below_the_mean_is_improvement_for_every_area() -> None:
+    # Issue 17: 16, 24 three times then 1…7 (a shift below the mean and a rising trend of
+    # seven; see tests/stats/test_spc.py RISING_BELOW). Higher is better, so the trend is
+    # improvement and the shift concern: MDC shows improvement. Two areas, rows shuffled.
+    overall = [16, 24] * 3 + [1, 2, 3, 4, 5, 6, 7]
+    values, measures, indicators = _run(overall, [-2] * 13)
+    other = values.assign(area_code="E54000008", value=[24 - v if v > 7 else v for v in overall])
+    values = pd.concat([values, other], ignore_index=True).sample(frac=1, random_state=3)
+    chart = charts(series(values, measures), indicators, {})
+    latest = chart.sort_values("period_start").groupby("area_code").tail(1).set_index("area_code")
+    assert latest["variation"].to_dict() == {
+        "E54000057": "special_cause_improving",
+        "E54000008": "special_cause_improving",
+    }
+    assert chart.loc[chart["area_code"] == "E54000057", "rules"].iloc[-1] == "shift, trend"
 
 
 # --- targets ----------------------------------------------------------------------------------

@@ -21,7 +21,17 @@ import yaml
 from openpyxl import load_workbook
 
 from gapwatch.errors import GapwatchError
-from gapwatch.report import Column, Paragraph, Report, Section, Table, build_report, render_html, write_report
+from gapwatch.report import (
+    Chart,
+    Column,
+    Paragraph,
+    Report,
+    Section,
+    Table,
+    build_report,
+    render_html,
+    write_report,
+)
 from gapwatch.store import Store
 from gapwatch.views import Results
 
@@ -222,6 +232,24 @@ def test_the_headline_alert_comes_first_then_by_severity(store: Store, results: 
     severity = dict(zip(alerts["message"], alerts["severity"].map(ranks), strict=False))
     rest = [severity[line] for line in shown if line not in set(headline["message"])]
     assert rest == sorted(rest)
+
+
+def test_xmr_captions_of_short_charts_give_the_reason_not_an_icon(board: Report, results: Results) -> None:
+    # Eight quarters: Making Data Count gives icons from 13 points, so every XmR caption
+    # says its limits are trial limits and why, and names no variation category.
+    charts = results.charts("cervical_screening_25_49", *AREA)
+    assert 0 < charts.loc[charts["series"] == "value", "value"].count() < 13
+    captions = [
+        block.caption
+        for section in board.walk()
+        for block in section.blocks
+        if isinstance(block, Chart) and block.title.endswith("statistical process control")
+    ]
+    assert captions
+    for caption in captions:
+        assert caption.startswith("Making Data Count XmR chart with trial limits. Only ")
+        assert "no variation or assurance icon until there are 13" in caption
+        assert "latest point shows" not in caption
 
 
 def test_text_is_escaped_and_only_charts_are_markup() -> None:

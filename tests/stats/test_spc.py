@@ -3,6 +3,14 @@
 Every worked example writes out its arithmetic: the mean, the moving ranges and their
 average mR̄, the limits mean ± 2.66 mR̄ and, where a rule needs it, the two-thirds line
 mean ± (2/3)(2.66 mR̄) = mean ± 1.7733 mR̄.
+
+The rules are NHS England's Making Data Count (MDC) rules as its SPC tools apply them
+(NHS England / NHS Improvement 2019, *Making Data Count: Strengthening your decisions*;
+MDC's Excel tool as its team describes it: icons from 13 points, improvement wins where
+improvement and concern both fire; MDC SQL SPC tool v2.5 defaults: shift 7, trend 7
+points counting both ends) and as NHSRplotthedots 0.2 describes them (trend points
+coloured by direction, pull request 180; two-of-three on one side of the mean, issue
+143). The module docstring of gapwatch.stats.spc gives the full references.
 """
 
 from __future__ import annotations
@@ -17,12 +25,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gapwatch.errors import InputError
-from gapwatch.stats.spc import XmrResult, xmr
+from gapwatch.stats.spc import MIN_POINTS, XmrResult, icon_note, xmr
 
 # CI runs many more examples than a developer's machine (see the Makefile's test target).
 EXAMPLES = int(os.environ.get("GAPWATCH_PROPERTY_EXAMPLES", "150"))
 NAN = math.nan
 RULES = ("outside_limits", "shift", "trend", "two_of_three")
+# 9, 11 six times then 19: mean 139/13 = 10.692; moving ranges eleven 2s and 8 -> mR̄
+# 30/12 = 2.5; upper limit 10.692 + 6.65 = 17.342, which 19 passes; the two-thirds line
+# 10.692 + 4.433 = 15.126 has only 19 beyond it. Thirteen points, so icons are given.
+SPIKE_UP = [9, 11] * 6 + [19]
+SPIKE_DOWN = [-v for v in SPIKE_UP]
+# 10, 12, 11 four times then 11: sum 143, mean 11; moving ranges 2, 1, 1 (×3), 2, 1, 0 =
+# 15 -> mR̄ 15/12 = 1.25; limits 11 ± 3.325 = 7.675 and 14.325; two-thirds line
+# 11 ± 2.217, which nothing passes. Thirteen points of common-cause variation.
+WORKED = [10, 12, 11] * 4 + [11]
 
 
 def _flagged(result: XmrResult) -> dict[str, list[int]]:
@@ -55,7 +72,9 @@ def test_worked_example_limits() -> None:
     assert result.segment.tolist() == [0, 0, 0, 0, 0]
     _none(result)
     assert result.variation == ("common_cause",) * 5
-    assert result.latest_variation == "common_cause"
+    # Five points: trial limits, so no variation icon.
+    assert result.trial_limits
+    assert result.latest_variation is None
     assert result.assurance is None
 
 
@@ -152,55 +171,104 @@ def test_shift_below_the_mean() -> None:
     _only(result, "shift", [4, 5, 6, 7, 8, 9, 10])
 
 
-# --- Rule (c): a trend of 6 -------------------------------------------------------------
+# --- Rule (c): a trend of 7 (six successive rises or falls) ----------------------------
 
 
-def test_trend_of_six_rising() -> None:
-    # 1…6: mean 3.5, moving ranges all 1 -> mR̄ 1; limits 3.5 ± 2.66 = 0.84 and 6.16;
-    # two-thirds line 3.5 ± 1.773 = 1.727 and 5.273, beyond which only 1 and 6 lie (never
-    # two in one window of three); three below and three above the mean. Five rises.
+def test_six_rising_points_are_not_a_trend() -> None:
+    # 1…6 (MDC: five rises are not a trend): mean 3.5, moving ranges all 1 -> mR̄ 1;
+    # limits 3.5 ± 2.66 = 0.84 and 6.16; two-thirds line 3.5 ± 1.773 = 1.727 and 5.273,
+    # beyond which only 1 and 6 lie (never two in one window of three).
     result = xmr([1, 2, 3, 4, 5, 6])
     np.testing.assert_allclose(result.lower, 0.84)
     np.testing.assert_allclose(result.upper, 6.16)
-    _only(result, "trend", [0, 1, 2, 3, 4, 5])
+    _none(result)
 
 
-def test_trend_of_five_rising_is_not_flagged() -> None:
-    # 1…5: mean 3, mR̄ 1, limits 0.34 and 5.66; only four rises.
-    _none(xmr([1, 2, 3, 4, 5]))
+def test_six_falling_points_are_not_a_trend() -> None:
+    _none(xmr([6, 5, 4, 3, 2, 1]))
 
 
-def test_trend_of_six_falling() -> None:
-    _only(xmr([6, 5, 4, 3, 2, 1]), "trend", [0, 1, 2, 3, 4, 5])
+# 6, 14, then 7…13 rising (six rises), then 6, 14, 6.
+TREND = [6, 14, 7, 8, 9, 10, 11, 12, 13, 6, 14, 6]
+
+
+def test_seven_rising_points_are_a_trend() -> None:
+    # Sum 116 over 12 values, mean 9.667, so 7, 8, 9 are below it and 10…13 above.
+    # Moving ranges 8, 7, six 1s, 7, 8, 8 = 44 -> mR̄ 4; limits 9.667 ± 10.64 = -0.973
+    # and 20.307; two-thirds line 9.667 ± 7.093 = 2.573 and 16.760, which nothing passes.
+    # No run of 7 on one side. 14 -> 7 falls, then six rises 7 -> 13: all 7 flagged.
+    result = xmr(TREND)
+    np.testing.assert_allclose(result.mean, 116 / 12)
+    np.testing.assert_allclose(result.average_moving_range, 4.0)
+    _only(result, "trend", [2, 3, 4, 5, 6, 7, 8])
+
+
+def test_five_rises_inside_a_longer_series_are_not_a_trend() -> None:
+    # TREND without the 13: 6, 14, 7…12, 6, 14, 6. Mean 103/11 = 9.364; moving ranges
+    # 8, 7, five 1s, 6, 8, 8 -> mR̄ 42/10 = 4.2; limits 9.364 ± 11.17, two-thirds ± 7.45.
+    # 7…12 is six points (five rises): not a trend.
+    result = xmr([6, 14, 7, 8, 9, 10, 11, 12, 6, 14, 6])
+    np.testing.assert_allclose(result.average_moving_range, 4.2)
+    _none(result)
+
+
+def test_seven_falling_points_are_a_trend() -> None:
+    _only(xmr([-v for v in TREND]), "trend", [2, 3, 4, 5, 6, 7, 8])
 
 
 def test_trend_equal_values_break_it() -> None:
-    # 1, 2, 3, 3, 4, 5, 6: three rises, no change, three rises.
-    assert not xmr([1, 2, 3, 3, 4, 5, 6]).trend.any()
-
-
-def test_trend_flags_only_the_trend() -> None:
-    # 6, 14, 7, 8, 9, 10, 11, 12, 6, 14, 6: 14 -> 7 falls, then five rises to 12.
-    # Mean 103/11 = 9.364, so 7, 8, 9 are below and 10, 11, 12 above; moving ranges
-    # 8, 7, 1, 1, 1, 1, 1, 6, 8, 8 -> mR̄ 4.2; limits 9.364 ± 11.17, two-thirds ± 7.45.
-    _only(xmr([6, 14, 7, 8, 9, 10, 11, 12, 6, 14, 6]), "trend", [2, 3, 4, 5, 6, 7])
+    # 1, 2, 3, 3, 4, 5, 6, 7: two rises, no change, four rises.
+    assert not xmr([1, 2, 3, 3, 4, 5, 6, 7]).trend.any()
 
 
 # --- Rule (d): two of three beyond two-thirds of the way to a limit ----------------------
 
 
-TWO_OF_THREE = [9, 11] * 4 + [18, 11, 18] + [11, 9] * 3 + [11]
+# 18 values: 9, 11 four times, then 18, 12, 18, then 11, 9 three times, then 10.
+TWO_OF_THREE = [9, 11] * 4 + [18, 12, 18] + [11, 9] * 3 + [10]
 
 
 def test_two_of_three_flags_the_two_beyond() -> None:
-    # 18 values, sum 198 -> mean exactly 11. Moving ranges: seven 2s, four 7s around the
-    # 18s, six 2s = 54 -> mR̄ 54/17 = 3.176; upper limit 11 + 8.449 = 19.449; two-thirds
-    # line 11 + 1.7733 × 3.176 = 16.633. Both 18s are beyond the line, inside the limit,
-    # and in one window of three (18, 11, 18); the 11 between them is not flagged.
+    # Sum 80 + 48 + 60 + 10 = 198 -> mean exactly 11. Moving ranges: seven 2s (14), 7, 6,
+    # 6, 7, five 2s (10), 1 = 51 -> mR̄ 51/17 = 3; limits 11 ± 7.98 = 3.02 and 18.98;
+    # two-thirds line 11 ± 5.32 = 5.68 and 16.32. Both 18s are beyond the upper line,
+    # inside the limit, and the window 18, 12, 18 is wholly above the mean; the 12 between
+    # them is not flagged. The 11s sit on the mean, so no run of 7 forms.
     result = xmr(TWO_OF_THREE)
     assert result.mean[0] == 11
-    np.testing.assert_allclose(result.average_moving_range, 54 / 17)
+    np.testing.assert_allclose(result.average_moving_range, 3.0)
     _only(result, "two_of_three", [8, 10])
+
+
+def test_two_of_three_window_with_a_point_on_the_mean_does_not_fire() -> None:
+    # As above with the 12 replaced by 11 and the last 10 by 11: sum 198, mean exactly 11,
+    # so the middle of 18, 11, 18 is on the mean, on neither side. Moving ranges seven 2s,
+    # four 7s, six 2s = 54 -> mR̄ 54/17 = 3.176; two-thirds line 11 + 5.633 = 16.633, which
+    # both 18s pass, but MDC needs all three points of the window on one side.
+    result = xmr([9, 11] * 4 + [18, 11, 18] + [11, 9] * 3 + [11])
+    assert result.mean[0] == 11
+    np.testing.assert_allclose(result.average_moving_range, 54 / 17)
+    _none(result)
+
+
+def test_two_of_three_window_with_a_point_below_the_mean_does_not_fire() -> None:
+    # 9, 11 ×4, 18, 6, 18, 11, 9 ×3, 14: sum 80 + 42 + 60 + 14 = 196, mean 10.889. Moving
+    # ranges 14, 7, 12, 12, 7, 10, 5 = 67 -> mR̄ 67/17 = 3.941; limits 10.889 ± 10.484 =
+    # 0.405 and 21.373; two-thirds line 10.889 ± 6.989 = 3.900 and 17.878. Both 18s pass
+    # the upper line, but the 6 between them is below the mean.
+    result = xmr([9, 11] * 4 + [18, 6, 18] + [11, 9] * 3 + [14])
+    np.testing.assert_allclose(result.mean, 196 / 18)
+    np.testing.assert_allclose(result.average_moving_range, 67 / 17)
+    _none(result)
+
+
+def test_two_of_three_counts_a_point_beyond_the_limit() -> None:
+    # Kept from MDC's tool since November 2023 (passes before and after this change):
+    # 9, 11 ×4, 20, 12, 18, 11, 9 ×3, 8: sum 198, mean 11; moving ranges 14, 9, 8, 6, 7,
+    # 10, 1 = 55 -> mR̄ 55/17 = 3.235; upper limit 11 + 8.606 = 19.606, which 20 passes;
+    # two-thirds line 11 + 5.737 = 16.737, which 18 passes. The 20 counts for both rules.
+    result = xmr([9, 11] * 4 + [20, 12, 18] + [11, 9] * 3 + [8])
+    assert _flagged(result) == {"outside_limits": [8], "shift": [], "trend": [], "two_of_three": [8, 10]}
 
 
 def test_two_of_three_near_miss_when_three_apart() -> None:
@@ -250,8 +318,8 @@ def test_change_point_recalculates_limits() -> None:
 
 
 def test_trends_and_runs_do_not_cross_a_change_point() -> None:
-    assert xmr([1, 2, 3, 4, 5, 6]).trend.all()
-    assert not xmr([1, 2, 3, 4, 5, 6], change_points=[3]).trend.any()
+    assert xmr([1, 2, 3, 4, 5, 6, 7]).trend.all()
+    assert not xmr([1, 2, 3, 4, 5, 6, 7], change_points=[3]).trend.any()
     shifted = [16, 4, 16, 4, 11, 12, 11, 11, 11, 12, 11, 4, 16, 2]
     assert not xmr(shifted, change_points=[8]).shift[4:11].any()
 
@@ -298,7 +366,7 @@ def test_nan_is_never_flagged_and_does_not_break_a_run() -> None:
 
 
 def test_latest_variation_skips_trailing_missing_periods() -> None:
-    result = xmr([*([9, 11] * 5), 19, NAN], improvement="up")
+    result = xmr([*SPIKE_UP, NAN], improvement="up")
     assert result.variation[-1] is None
     assert result.latest_variation == "special_cause_improving"
 
@@ -312,10 +380,6 @@ def test_all_missing() -> None:
 
 
 # --- Variation categories -----------------------------------------------------------------
-
-
-SPIKE_UP = [9, 11] * 5 + [19]
-SPIKE_DOWN = [-9, -11] * 5 + [-19]
 
 
 @pytest.mark.parametrize(
@@ -332,44 +396,136 @@ SPIKE_DOWN = [-9, -11] * 5 + [-19]
 def test_variation_category(values: list[int], improvement: str | None, expected: str) -> None:
     result = xmr(values, improvement=improvement)  # type: ignore[arg-type]
     assert result.latest_variation == expected
-    assert result.variation == ("common_cause",) * 10 + (expected,)
+    assert result.variation == ("common_cause",) * 12 + (expected,)
 
 
-def test_variation_by_side_of_the_mean_within_a_shift_and_trend() -> None:
-    # 1…6 rising with improvement "up": 1, 2, 3 are below the mean 3.5, so concerning;
-    # 4, 5, 6 above it, so improving.
-    result = xmr([1, 2, 3, 4, 5, 6], improvement="up")
-    assert result.variation == ("special_cause_concerning",) * 3 + ("special_cause_improving",) * 3
+def test_trend_points_take_the_trends_direction_not_their_side_of_the_mean() -> None:
+    # TREND's rising 7…13 crosses its mean 9.667 (7, 8, 9 below it): every point of the
+    # trend is improvement when up is better and concern when down is better.
+    assert xmr(TREND, improvement="up").variation[2:9] == ("special_cause_improving",) * 7
+    assert xmr(TREND, improvement="down").variation[2:9] == ("special_cause_concerning",) * 7
+    assert xmr(TREND, improvement=None).variation[2:9] == ("special_cause_high",) * 7
+
+
+# 16, 24 three times, then 1…7 rising: sum 120 + 28 = 148 over 13, mean 11.385. Moving
+# ranges five 8s, 23, six 1s = 69 -> mR̄ 69/12 = 5.75; limits 11.385 ± 15.295 = -3.910
+# and 26.680 (nothing outside); two-thirds line 11.385 ± 10.197 = 1.188 and 21.582. The
+# 24s pass the upper line in windows 24, 16, 24 wholly above the mean (two-of-three);
+# 1…7 is seven points below the mean (a shift) and six rises (a trend).
+RISING_BELOW = [16, 24] * 3 + [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_improvement_wins_where_improvement_and_concern_both_fire() -> None:
+    # With up better, the last point is a concern by the shift below the mean and an
+    # improvement by the rising trend: MDC shows improvement.
+    result = xmr(RISING_BELOW, improvement="up")
+    np.testing.assert_allclose(result.mean, 148 / 13)
+    np.testing.assert_allclose(result.average_moving_range, 69 / 12)
+    assert _flagged(result) == {
+        "outside_limits": [],
+        "shift": [6, 7, 8, 9, 10, 11, 12],
+        "trend": [6, 7, 8, 9, 10, 11, 12],
+        "two_of_three": [1, 3, 5],
+    }
+    assert result.variation[6:] == ("special_cause_improving",) * 7
+    assert result.latest_variation == "special_cause_improving"
+    # With down better, the shift below is the improvement and the trend the concern.
+    assert xmr(RISING_BELOW, improvement="down").latest_variation == "special_cause_improving"
+    # Without a direction, both fire and the point's side of the mean decides.
+    assert xmr(RISING_BELOW, improvement=None).latest_variation == "special_cause_low"
+
+
+# 28, 1…7…1, 28: sum 56 + 28 + 21 = 105 over 15 values, mean exactly 7, the peak. Moving
+# ranges 27, twelve 1s, 27 = 66 -> mR̄ 66/14 = 4.714; limits 7 ± 12.54, so the 28s are
+# outside. 1…7 is a rising trend and 7…1 a falling one; the peak ends one, starts the other.
+PEAK = [28, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1, 28]
+
+
+def test_variation_at_the_turn_between_two_trends() -> None:
+    result = xmr(PEAK, improvement=None)
+    assert result.mean[0] == 7
+    assert _flagged(result)["trend"] == list(range(1, 14))
+    # On the mean and in both trends: a peak, so high; mirrored, a trough, so low.
+    assert result.variation[7] == "special_cause_high"
+    assert xmr([-v for v in PEAK], improvement=None).variation[7] == "special_cause_low"
+    # The rising trend's points below the mean are high, the falling trend's low.
+    assert result.variation[1:7] == ("special_cause_high",) * 6
+    assert result.variation[8:14] == ("special_cause_low",) * 6
+    # With a direction, the peak is in an improving and a concerning trend: improvement.
+    assert xmr(PEAK, improvement="up").variation[7] == "special_cause_improving"
+    assert xmr(PEAK, improvement="down").variation[7] == "special_cause_improving"
 
 
 def test_variation_of_a_trend_point_on_the_mean_follows_the_trend() -> None:
-    # 1…7: mean 4; the 4 is on the mean and flagged only by the rising trend, so high.
+    # 1…7: mean 4; limits 4 ± 2.66 put 1 and 7 outside; the 4 is on the mean and flagged
+    # only by the trend, so rising is high and falling low.
     assert xmr([1, 2, 3, 4, 5, 6, 7], improvement=None).variation[3] == "special_cause_high"
     assert xmr([7, 6, 5, 4, 3, 2, 1], improvement=None).variation[3] == "special_cause_low"
-    # 21, 1…6…1, 21: sum 78 over 13 values, mean exactly 6, the peak. It ends a rising
-    # trend and starts a falling one: a peak, so high; mirrored, a trough, so low.
-    peak = [21, 1, 2, 3, 4, 5, 6, 5, 4, 3, 2, 1, 21]
-    result = xmr(peak, improvement=None)
-    assert result.mean[0] == 6
-    assert result.trend[6]
-    assert result.variation[6] == "special_cause_high"
-    assert xmr([-v for v in peak], improvement=None).variation[6] == "special_cause_low"
+
+
+# --- Icons need 13 points -------------------------------------------------------------------
+
+
+def test_twelve_points_give_no_icon_thirteen_do() -> None:
+    # WORKED's first 12 values: mean 11, moving ranges 2, 1, 1 (×3), 2, 1 = 15 -> mR̄
+    # 15/11; lower limit 11 - 3.627 = 7.373 would meet a target of 7, but twelve points
+    # give trial limits: no variation or assurance icon, and a reason.
+    short = xmr(WORKED[:12], target=7.0)
+    np.testing.assert_allclose(short.lower, 11 - 2.66 * 15 / 11)
+    assert short.trial_limits
+    assert short.latest_variation is None
+    assert short.assurance is None
+    assert short.icon_note is not None
+    assert short.icon_note.startswith("Only 12 points")
+    assert "13" in short.icon_note
+    assert short.variation == ("common_cause",) * 12  # each point is still categorised
+    full = xmr(WORKED, target=7.0)
+    assert not full.trial_limits
+    assert full.icon_note is None
+    assert (full.latest_variation, full.assurance) == ("common_cause", "consistently_met")
+
+
+def test_a_special_cause_in_a_short_series_gives_no_icon() -> None:
+    # SPIKE_UP without its first two values: 11 points, 19 still outside its limits.
+    result = xmr(SPIKE_UP[2:], improvement="up")
+    assert result.outside_limits[-1]
+    assert result.variation[-1] == "special_cause_improving"
+    assert result.latest_variation is None
+
+
+def test_missing_periods_do_not_count_towards_the_13() -> None:
+    # Thirteen periods, one of them missing: twelve points.
+    result = xmr([*WORKED[:12], NAN], target=7.0)
+    assert result.trial_limits
+    assert result.assurance is None
+    assert icon_note(0) is not None
+    assert "Only 1 point:" in str(icon_note(1))
+
+
+def test_icons_count_the_points_since_the_last_change_point() -> None:
+    # 13 + 7 values, limits recalculated at 13: the last segment has 7 points.
+    values = WORKED + [v + 10 for v in WORKED[:7]]
+    result = xmr(values, change_points=[13], target=7.0)
+    assert result.trial_limits
+    assert result.latest_variation is None
+    assert result.assurance is None
+    assert result.icon_note is not None
+    assert "since the limits were last recalculated" in result.icon_note
+    assert not xmr(WORKED + [v + 10 for v in WORKED], change_points=[13]).trial_limits
+    assert MIN_POINTS == 13
 
 
 # --- Assurance ----------------------------------------------------------------------------
 
 
-WORKED = [10, 12, 11, 13, 12]  # limits 7.61 and 15.59
-
-
 @pytest.mark.parametrize(
     ("improvement", "target", "expected"),
     [
-        ("up", 7.0, "consistently_met"),  # lower 7.61 >= 7
-        ("up", 16.0, "consistently_not_met"),  # upper 15.59 < 16
+        ("up", 7.0, "consistently_met"),  # lower 7.675 > 7
+        ("up", 15.0, "consistently_not_met"),  # upper 14.325 < 15
         ("up", 11.0, "hit_and_miss"),
-        ("down", 16.0, "consistently_met"),  # upper 15.59 <= 16
-        ("down", 7.0, "consistently_not_met"),  # lower 7.61 > 7
+        ("down", 15.0, "consistently_met"),  # upper 14.325 < 15
+        ("down", 7.0, "consistently_not_met"),  # lower 7.675 > 7
         ("down", 11.0, "hit_and_miss"),
         ("up", None, None),
         ("down", None, None),
@@ -380,21 +536,24 @@ def test_assurance(improvement: str | None, target: float | None, expected: str 
     assert xmr(WORKED, improvement=improvement, target=target).assurance == expected  # type: ignore[arg-type]
 
 
-def test_assurance_target_on_the_limit() -> None:
-    # A target exactly on the limit that must clear it counts as met for "up" (lower ≥
-    # target) and for "down" (upper ≤ target). The chart's own limits are used because
-    # 7.61 and 15.59 are not exact in binary.
-    chart = xmr(WORKED)
-    assert xmr(WORKED, target=float(chart.lower[0])).assurance == "consistently_met"
-    assert xmr(WORKED, improvement="down", target=float(chart.upper[0])).assurance == "consistently_met"
+@pytest.mark.parametrize(
+    ("improvement", "limit"), [("up", "lower"), ("up", "upper"), ("down", "lower"), ("down", "upper")]
+)
+def test_assurance_target_on_a_limit_is_hit_and_miss(improvement: str, limit: str) -> None:
+    # MDC compares strictly: a target exactly on a process limit can be hit or missed.
+    # The chart's own limits are used because 7.675 and 14.325 are not exact in binary.
+    target = float(getattr(xmr(WORKED), limit)[0])
+    assert xmr(WORKED, improvement=improvement, target=target).assurance == "hit_and_miss"  # type: ignore[arg-type]
 
 
 def test_assurance_uses_the_latest_segment() -> None:
-    # First segment limits 7.61-15.59 would be hit and miss for 16; after the step up
-    # (21.6 ± 3.99 = 17.61-25.59) the target 16 is consistently met.
-    values = [10, 12, 11, 13, 12, 20, 22, 21, 23, 22]
+    # WORKED, then WORKED 10 higher: as one chart, mean 16, moving ranges 15 + 9 + 15 = 39
+    # -> mR̄ 39/25 = 1.56, limits 16 ± 4.15 = 11.85 and 20.15: a target of 16 is hit and
+    # miss. Recalculated at 13, the last segment's limits are 21 ± 3.325 = 17.675 and
+    # 24.325, all above 16: consistently met.
+    values = WORKED + [v + 10 for v in WORKED]
     assert xmr(values, target=16.0).assurance == "hit_and_miss"
-    assert xmr(values, change_points=[5], target=16.0).assurance == "consistently_met"
+    assert xmr(values, change_points=[13], target=16.0).assurance == "consistently_met"
 
 
 # --- Errors -------------------------------------------------------------------------------
@@ -424,6 +583,12 @@ def test_bad_input(values: object, options: dict[str, object], match: str) -> No
         xmr(values, **options)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("points", [-1, 2.5, True, "13"])
+def test_icon_note_needs_a_count(points: object) -> None:
+    with pytest.raises(InputError, match="not a count of points"):
+        icon_note(points)  # type: ignore[arg-type]
+
+
 # --- Properties ---------------------------------------------------------------------------
 
 
@@ -439,16 +604,19 @@ def _reference_rules(values: list[float], mean: float, spread: float) -> dict[st
         window = values[start : start + 7]
         if all(v > mean for v in window) or all(v < mean for v in window):
             out["shift"][start : start + 7] = [True] * 7
-    for start in range(n - 5):
-        window = values[start : start + 6]
+    for start in range(n - 6):
+        window = values[start : start + 7]
         steps = [b - a for a, b in itertools.pairwise(window)]
         if all(s > 0 for s in steps) or all(s < 0 for s in steps):
-            out["trend"][start : start + 6] = [True] * 6
-    for start in range(max(n - 2, 1)):
-        indices = range(start, min(start + 3, n))
-        for beyond in (lambda v: v > mean + near, lambda v: v < mean - near):
+            out["trend"][start : start + 7] = [True] * 7
+    for start in range(n - 2):
+        indices = range(start, start + 3)
+        for side, beyond in (
+            (lambda v: v > mean, lambda v: v > mean + near),
+            (lambda v: v < mean, lambda v: v < mean - near),
+        ):
             hits = [i for i in indices if beyond(values[i])]
-            if len(hits) >= 2:
+            if all(side(values[i]) for i in indices) and len(hits) >= 2:
                 for i in hits:
                     out["two_of_three"][i] = True
     return out

@@ -68,6 +68,8 @@ def test_the_indicator_page_shows_the_store_values_and_charts(client: TestClient
     page = client.get(f"/indicator/cervical_screening_25_49?area={ICB}").text
     assert page.count("<svg") >= 3
     assert 'role="img"' in page
+    # Four quarters: the XmR chart's limits are marked as trial limits.
+    assert "XmR chart of the overall value (trial limits: fewer than 13 points)" in page
     for row in latest.itertuples():
         if row.suppressed:
             continue
@@ -190,14 +192,64 @@ def test_targets_for_an_area_draw_their_trajectories(client: TestClient, store_p
     assert str(mine.iloc[0]["status"]).replace("_", " ") in page
 
 
-def test_the_scorecard_shows_making_data_count_icons_with_text(client: TestClient, store_path: str) -> None:
+NO_ICON = "Making Data Count gives no variation or assurance icon until there are 13"
+ICON_LABELS = {"common_cause": "Common cause variation", "special_cause_improving": "Special cause variation: improving",
+               "special_cause_concerning": "Special cause variation: concerning"}  # fmt: skip
+
+
+def _icons(page: str) -> list[str]:
+    return re.findall(r'<svg class="icon" role="img" aria-label="([^"]+)"', page)
+
+
+def test_the_scorecard_gives_short_charts_a_reason_not_an_icon(client: TestClient, store_path: str) -> None:
+    # The fixture's run has four quarters: every chart has trial limits (Making Data Count
+    # gives icons from 13 points), so the scorecard says why instead of showing an icon.
     charts = _read(store_path, "spc")
     mine = charts.loc[(charts["area_code"] == "E54000057") & (charts["series"] == "value")]
-    latest = mine.sort_values("period_start").groupby("indicator_id").tail(1)
-    labels = {"common_cause": "Common cause variation", "special_cause_improving": "Special cause variation: improving",
-              "special_cause_concerning": "Special cause variation: concerning"}  # fmt: skip
+    counts = mine.groupby("indicator_id")["value"].count()
+    assert 0 < counts.max() < 13
     page = client.get(f"/overview?area={ICB}").text
-    icons = re.findall(r'<svg class="icon" role="img" aria-label="([^"]+)"', page)
-    expected = [labels[value] for value in latest["variation"].dropna() if value in labels]
-    assert expected
-    assert sorted(label for label in icons if "variation" in label) == sorted(expected)
+    assert not [label for label in _icons(page) if "variation" in label or "Target" in label]
+    assert page.count(NO_ICON) == len(counts)
+
+
+def test_the_scorecard_shows_making_data_count_icons_from_13_points(store_path: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from gapwatch.monitor.charts import charts as draw_charts
+    from gapwatch.store import MONITOR_TABLES
+
+    copy = str(tmp_path / "copy.duckdb")
+    shutil.copy(store_path, copy)
+    store = open_store(copy)
+    try:
+        run = store.latest_run()
+        assert run is not None
+        tables = {table: store.read(table, run).drop(columns=["run_id"]) for table in MONITOR_TABLES}
+        spc = tables["spc"]
+        chosen = (spc["indicator_id"] == "cervical_screening_25_49") & (spc["area_code"] == "E54000057")
+        chosen &= spc["series"] == "value"
+        mine = spc.loc[chosen].sort_values("period_start")
+        # Thirteen quarters ending with the run's own: its values repeated backwards.
+        starts = pd.date_range(end=pd.Timestamp(mine["period_start"].iloc[-1]), periods=13, freq="QS-APR")
+        repeated = list(mine["value"]) * 4
+        points = pd.DataFrame({"indicator_id": "cervical_screening_25_49", "area_type": "icb",
+                               "area_code": "E54000057", "breakdown": "overall", "series": "value",
+                               "scale": "linear", "period_start": starts, "value": repeated[-13:]})  # fmt: skip
+        indicators = pd.DataFrame({"indicator_id": ["cervical_screening_25_49"], "polarity": ["higher_is_better"],
+                                   "target": [None]})  # fmt: skip
+        longer = draw_charts(points, indicators, {})
+        longer["period_start"] = pd.to_datetime(longer["period_start"])
+        spc["period_start"] = pd.to_datetime(spc["period_start"])
+        tables["spc"] = pd.concat([spc.loc[~chosen], longer], ignore_index=True)
+        store.replace_monitor(run, tables)
+    finally:
+        store.close()
+    page = TestClient(create_app(copy)).get(f"/overview?area={ICB}").text
+    assert [label for label in _icons(page) if "variation" in label] == [
+        ICON_LABELS[longer["variation"].iloc[-1]]
+    ]
+    others = (
+        spc.loc[(spc["area_code"] == "E54000057") & (spc["series"] == "value"), "indicator_id"].nunique() - 1
+    )
+    assert page.count(NO_ICON) == others

@@ -3,6 +3,12 @@
 The chart of an indicator's overall value uses the indicator's polarity to name special
 causes improving or concerning, and its target for the assurance icon. The chart of a
 gap calls a move towards no difference (zero) improving, whichever group is ahead.
+
+The rules and categories are those of :func:`gapwatch.stats.spc.xmr`. A series with
+fewer than 13 published points has trial limits: its ``assurance`` is empty, and the
+pages give it no variation icon either (they show why, from
+:func:`gapwatch.stats.spc.icon_note`); each point's ``variation`` is still its category
+against those trial limits.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ def charts(points: pd.DataFrame, indicators: pd.DataFrame, gaps: Mapping[Any, Se
     ...     "value": [10.0, 12.0, 11.0]})
     >>> indicators = pd.DataFrame({"indicator_id": ["x"], "polarity": ["higher_is_better"], "target": [5.0]})
     >>> first = charts(points, indicators, {}).iloc[0]
-    >>> float(first["mean"]), first["assurance"]
-    (11.0, 'consistently_met')
+    >>> float(first["mean"]), first["variation"], first["assurance"]
+    (11.0, 'common_cause', None)
+
+    Three points give trial limits, so no assurance (13 would judge the target of 5).
     """
     wanted = pd.DataFrame(
         [("overall", "value")]

@@ -30,6 +30,7 @@ from gapwatch.errors import InputError
 from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
 from gapwatch.report.model import Block, Bullets, Chart, Column, Paragraph, Report, Section, Sheet, Table
+from gapwatch.stats.spc import icon_note
 from gapwatch.store import SCHEMA, Store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
@@ -805,6 +806,10 @@ def _board_indicator(context: _Context, indicator: dict[str, Any]) -> Section:
         caption = f"Making Data Count XmR chart. The latest point shows {variation}"
         if not fmt.missing(last.get("assurance")):
             caption += f"; {ASSURANCE_WORDS.get(str(last['assurance']), str(last['assurance']))}"
+        # Fewer than 13 points: trial limits, so the caption gives the reason, not an icon.
+        note = icon_note(int(points["value"].notna().sum()))
+        if note is not None:
+            caption = f"Making Data Count XmR chart with trial limits. {note.removesuffix('.')}"
         blocks.append(
             _chart(
                 vc.xmr_chart(points.reset_index(drop=True), f"{title}: statistical process control"),

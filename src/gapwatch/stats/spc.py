@@ -7,7 +7,17 @@ standard deviations from the mean: Wheeler DJ (1993) *Understanding Variation: t
 to managing chaos*, SPC Press. The rules for special-cause variation and the icons'
 variation and assurance categories follow NHS England / NHS Improvement (2019)
 *Making Data Count: Getting started* and *Making Data Count: Strengthening your
-decisions*.
+decisions*, as NHS England's Making Data Count (MDC) team applies them in its current
+Excel tool (as the team describes it: process limits and icons from 13 points; a point
+that triggers an improvement rule and a concern rule shows improvement; points beyond
+the limits count for two-of-three since November 2023; no screening of large moving
+ranges) and SQL tool (v2.5 defaults: a shift and a trend are 7 points, a trend counting
+both its end points; which side wins a clash is a per-metric setting there; charts
+need 15 points, each recalculated segment 12), and as the NHS-R community's open
+implementation NHSRplotthedots 0.2 describes them (trend points coloured by the
+trend's direction, nhs-r-community/NHSRplotthedots pull request 180; two-of-three only
+with its window on one side of the mean, issue 143; trial limits below 12 points,
+vignette "Number of points required"). The 13-point threshold is the Excel tool's.
 
 Everything here is pure numpy: no I/O, no frames. Units of the mean, limits and
 moving ranges are those of the values.
@@ -42,9 +52,38 @@ Assurance = Literal["consistently_met", "consistently_not_met", "hit_and_miss"]
 
 #: Wheeler's scaling constant 3 / d2, with d2 = 1.128 for moving ranges of two points.
 LIMIT_FACTOR = 2.66
-#: MDC's counts: a shift is 7 points on one side of the mean, a trend 6 points.
+#: MDC's counts: a shift is 7 points on one side of the mean, a trend 7 points (six
+#: successive rises or falls; the first point of the trend is counted).
 SHIFT_LENGTH = 7
-TREND_LENGTH = 6
+TREND_LENGTH = 7
+#: MDC's tool shows process limits and icons from 13 points; with fewer, the limits are
+#: trial limits and no variation or assurance icon is given.
+MIN_POINTS = 13
+
+
+def icon_note(points: int, *, since_change: bool = False) -> str | None:
+    """Why a chart with ``points`` values gives no variation or assurance icon, or None.
+
+    NHS England's Making Data Count tool shows process limits and the icons only from
+    ``MIN_POINTS`` (13) values; limits from fewer values are trial limits that move with
+    every new point (NHSRplotthedots vignette "Number of points required"). The text is
+    plain English for the pages.
+
+    >>> icon_note(13) is None
+    True
+    >>> icon_note(8).startswith("Only 8 points: Making Data Count gives no variation")
+    True
+    """
+    if isinstance(points, bool) or not isinstance(points, numbers.Integral) or points < 0:
+        raise InputError(f"points: {points!r} is not a count of points (a whole number from 0)")
+    if points >= MIN_POINTS:
+        return None
+    where = " since the limits were last recalculated" if since_change else ""
+    noun = "point" if points == 1 else "points"
+    return (
+        f"Only {points} {noun}{where}: Making Data Count gives no variation or assurance icon until "
+        f"there are {MIN_POINTS}, because limits from fewer points are trial limits, not yet reliable."
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,10 +97,14 @@ class XmrResult:
     difference from the previous non-missing value in the same segment (NaN for the
     first value of a segment and for missing periods). The four rule arrays and
     ``special_cause`` are never set for a missing period, nor in a segment without
-    limits. ``variation`` is None for a missing period; ``latest_variation`` is that of
-    the last non-missing period (None when there is none). ``assurance`` compares the
-    target with the last segment's limits (None without a target, or when that segment
-    has no limits). Arrays are read-only.
+    limits. ``variation`` is None for a missing period. ``latest_variation`` (the
+    variation icon) is that of the last non-missing period and ``assurance`` (the
+    assurance icon) compares the target with the last segment's limits; both are None
+    when the last segment has fewer than ``MIN_POINTS`` non-missing values
+    (``trial_limits`` is then True and ``icon_note`` says why in plain English), and
+    ``assurance`` is None without a target. ``variation`` is still given for every
+    point of a chart with trial limits: it is the point's category against those limits,
+    not an icon. Arrays are read-only.
     """
 
     values: FloatArray
@@ -79,6 +122,8 @@ class XmrResult:
     variation: tuple[Variation | None, ...]
     latest_variation: Variation | None
     assurance: Assurance | None
+    trial_limits: bool
+    icon_note: str | None
     change_points: tuple[int, ...]
     improvement: Improvement | None
     target: float | None
@@ -97,7 +142,8 @@ def xmr(
     Getting started* and *Strengthening your decisions*): in each segment the mean
     ``X̄`` and the average moving range ``mR̄`` (mean absolute difference between
     consecutive values) give process limits ``X̄ ± 2.66 mR̄``, where 2.66 = 3 / d2 and
-    d2 = 1.128. Units: those of ``values``.
+    d2 = 1.128. Units: those of ``values``. As in MDC's own tools, every moving range
+    counts towards ``mR̄`` (large ones are not screened out).
 
     Conventions:
 
@@ -112,30 +158,42 @@ def xmr(
       limit.
     * ``shift``: 7 or more consecutive values all strictly above, or all strictly below,
       the mean; every value of the run is flagged. A value equal to the mean ends a run.
-    * ``trend``: 6 or more consecutive values each strictly greater (or each strictly
-      smaller) than the one before, i.e. 5 successive rises or falls; every value of the
-      trend is flagged. An unchanged value ends a trend.
-    * ``two_of_three``: in some window of 3 consecutive values, at least 2 lie strictly
-      beyond ``X̄ ± (2/3) 2.66 mR̄`` on the same side (values beyond the limits count);
-      those values are flagged, not the third. A segment of 2 values is one window.
-    * Variation: a flagged value above the mean is high, below it low. A value on the
-      mean can only be flagged by a trend and takes that trend's direction (the peak
-      where a rise turns into a fall is high, the trough low). High is
-      ``special_cause_improving`` when ``improvement`` is ``"up"`` and
-      ``special_cause_concerning`` when it is ``"down"`` (and vice versa for low); with
-      ``improvement=None`` they are ``special_cause_high`` / ``special_cause_low``.
-    * Assurance uses the last segment's limits. For ``"up"``: lower limit ≥ target is
-      ``consistently_met``, upper limit < target ``consistently_not_met``, otherwise
-      ``hit_and_miss``; for ``"down"``: upper ≤ target is met, lower > target not met. A
-      target needs ``improvement``, which says which side of it is good.
+    * ``trend``: 7 or more consecutive values each strictly greater (or each strictly
+      smaller) than the one before, i.e. 6 successive rises or falls; every value of the
+      trend is flagged. An unchanged value ends a trend. 1, 2, 3, 4, 5, 6 is not a trend.
+    * ``two_of_three``: in some window of 3 consecutive values, all 3 lie strictly on the
+      same side of the mean and at least 2 of them strictly beyond ``X̄ ± (2/3) 2.66 mR̄``
+      on that side (values beyond the limits count, as in MDC's tool since November
+      2023); those values are flagged, not the third. A value on the mean is on neither
+      side, so a window holding one never fires.
+    * Variation: each rule fires high or low. A trend fires in its own direction (a
+      rising trend high, a falling one low) wherever its points lie; the other rules
+      fire on the side of the mean their point lies. High is improvement when
+      ``improvement`` is ``"up"`` and concern when it is ``"down"`` (and vice versa for
+      low). Where an improvement and a concern both fire on a point, the point is
+      ``special_cause_improving``, as in MDC's tools. With ``improvement=None`` a point is
+      ``special_cause_high`` or ``special_cause_low``; where both fire, the side of the
+      mean decides, and on the mean (the turn between two trends) a peak is high and a
+      trough low.
+    * Icons: ``latest_variation`` and ``assurance`` are given only when the last segment
+      has at least ``MIN_POINTS`` (13) non-missing values; otherwise its limits are trial
+      limits, both are None, ``trial_limits`` is True and ``icon_note`` says why.
+    * Assurance uses the last segment's limits, with strict comparisons: a target exactly
+      on a limit is ``hit_and_miss``. For ``"up"``: lower limit > target is
+      ``consistently_met``, upper limit < target ``consistently_not_met``; for
+      ``"down"``: upper < target is met, lower > target not met. A target needs
+      ``improvement``, which says which side of it is good.
 
-    >>> chart = xmr([10, 12, 11, 13, 12])
-    >>> round(float(chart.mean[0]), 2), float(chart.average_moving_range[0])
-    (11.6, 1.5)
-    >>> round(float(chart.lower[0]), 2), round(float(chart.upper[0]), 2)
-    (7.61, 15.59)
+    >>> chart = xmr([10, 12, 11] * 4 + [11], target=7.0)
+    >>> float(chart.mean[0]), float(chart.average_moving_range[0])
+    (11.0, 1.25)
+    >>> round(float(chart.lower[0]), 3), round(float(chart.upper[0]), 3)
+    (7.675, 14.325)
     >>> chart.latest_variation, chart.assurance
-    ('common_cause', None)
+    ('common_cause', 'consistently_met')
+    >>> short = xmr([10, 12, 11, 13, 12], target=7.0)
+    >>> short.trial_limits, short.latest_variation, short.assurance
+    (True, None, None)
     """
     series = _check_values(values)
     direction = _check_improvement(improvement)
@@ -148,20 +206,24 @@ def xmr(
     mean = np.full(n, np.nan)
     average = np.full(n, np.nan)
     moving_range = np.full(n, np.nan)
-    flags = {name: np.zeros(n, dtype=np.bool_) for name in ("outside", "shift", "trend", "two", "high")}
+    names = ("outside", "shift", "trend", "two", "high", "low", "above", "below", "peak")
+    flags = {name: np.zeros(n, dtype=np.bool_) for name in names}
     for start, stop in itertools.pairwise(bounds):
         _segment(series, start, stop, mean, average, moving_range, flags)
 
     lower = mean - LIMIT_FACTOR * average
     upper = mean + LIMIT_FACTOR * average
     special = flags["outside"] | flags["shift"] | flags["trend"] | flags["two"]
-    variation = _variation(special, flags["high"], np.isnan(series), direction)
+    variation = _variation(special, flags, np.isnan(series), direction)
     present = np.flatnonzero(~np.isnan(series))
-    latest = variation[int(present[-1])] if present.size else None
-    assurance = _assurance(float(lower[-1]), float(upper[-1]), goal, direction) if n else None
+    last_points = int(np.count_nonzero(~np.isnan(series[bounds[-2] :]))) if n else 0
+    note = icon_note(last_points, since_change=bool(starts))
+    trial = note is not None
+    latest = variation[int(present[-1])] if present.size and not trial else None
+    assurance = None if trial else _assurance(float(lower[-1]), float(upper[-1]), goal, direction)
 
-    arrays = (series, segment, mean, lower, upper, moving_range, average, *flags.values(), special)
-    for array in arrays:
+    rules = (flags["outside"], flags["shift"], flags["trend"], flags["two"])
+    for array in (series, segment, mean, lower, upper, moving_range, average, *rules, special):
         array.flags.writeable = False
     return XmrResult(
         values=series,
@@ -179,6 +241,8 @@ def xmr(
         variation=variation,
         latest_variation=latest,
         assurance=assurance,
+        trial_limits=trial,
+        icon_note=note,
         change_points=starts,
         improvement=direction,
         target=goal,
@@ -212,23 +276,28 @@ def _segment(
 
     width = LIMIT_FACTOR * spread
     above, below = x > centre, x < centre
-    flags["outside"][where] = (x > centre + width) | (x < centre - width)
-    flags["shift"][where] = _in_long_run(above, SHIFT_LENGTH) | _in_long_run(below, SHIFT_LENGTH)
-
+    outside = (x > centre + width) | (x < centre - width)
+    shift = _in_long_run(above, SHIFT_LENGTH) | _in_long_run(below, SHIFT_LENGTH)
+    near = 2 * width / 3
+    two = _two_of_three(x > centre + near, above) | _two_of_three(x < centre - near, below)
     step = np.sign(np.diff(x))
     rising = _trend_members(step > 0)
     falling = _trend_members(step < 0)
+    flags["outside"][where] = outside
+    flags["shift"][where] = shift
     flags["trend"][where] = rising | falling
+    flags["two"][where] = two
 
-    near = 2 * width / 3
-    flags["two"][where] = _two_of_three(x > centre + near) | _two_of_three(x < centre - near)
-
-    # Side of the mean decides high or low; only a trend can flag a value on the mean,
-    # and then the trend's direction decides. A value in both a rising and a falling
-    # trend is where one ends and the other starts: a peak if the previous value is lower.
-    previous_lower = np.concatenate([[False], step > 0])
-    on_trend_high = rising & (~falling | previous_lower)
-    flags["high"][where] = above | (~below & on_trend_high)
+    # Which way each flagged point points: a trend by its direction, the other rules
+    # (which only fire strictly off the mean) by the point's side of the mean.
+    by_side = outside | shift | two
+    flags["high"][where] = (by_side & above) | rising
+    flags["low"][where] = (by_side & below) | falling
+    flags["above"][where] = above
+    flags["below"][where] = below
+    # A point in both a rising and a falling trend is where one turns into the other: a
+    # peak if the value before it is lower.
+    flags["peak"][where] = np.concatenate([[False], step > 0])
 
 
 def _in_long_run(member: BoolArray, length: int) -> BoolArray:
@@ -254,34 +323,40 @@ def _trend_members(step: BoolArray) -> BoolArray:
     return members
 
 
-def _two_of_three(beyond: BoolArray) -> BoolArray:
-    """Values beyond the two-thirds line that share a 3-value window with another such value."""
+def _two_of_three(beyond: BoolArray, side: BoolArray) -> BoolArray:
+    """Values beyond the two-thirds line in a 3-value window wholly on that side of the mean."""
     if beyond.size < 3:
-        return beyond & (int(beyond.sum()) >= 2)
-    count = np.convolve(beyond.astype(np.int64), np.ones(3, dtype=np.int64), mode="valid")
+        return np.zeros(beyond.size, dtype=np.bool_)
+    ones = np.ones(3, dtype=np.int64)
+    count = np.convolve(beyond.astype(np.int64), ones, mode="valid")
+    whole = np.convolve(side.astype(np.int64), ones, mode="valid") == 3
     # Window w covers values w … w + 2, so value k lies in windows k - 2 … k.
-    in_window = np.convolve((count >= 2).astype(np.int64), np.ones(3, dtype=np.int64), mode="full")
+    in_window = np.convolve(((count >= 2) & whole).astype(np.int64), ones, mode="full")
     return beyond & (in_window > 0)
 
 
 def _variation(
-    special: BoolArray, high: BoolArray, missing: BoolArray, improvement: Improvement | None
+    special: BoolArray, flags: dict[str, BoolArray], missing: BoolArray, improvement: Improvement | None
 ) -> tuple[Variation | None, ...]:
-    if improvement is None:
-        names: tuple[Variation, Variation] = ("special_cause_high", "special_cause_low")
-    elif improvement == "up":
-        names = ("special_cause_improving", "special_cause_concerning")
-    else:
-        names = ("special_cause_concerning", "special_cause_improving")
+    high, low = flags["high"], flags["low"]
+    # Where high and low both fire, the side of the mean (or, on the mean, peak or
+    # trough) decides for a chart without a direction of improvement.
+    higher = np.where(high & low, flags["above"] | (~flags["below"] & flags["peak"]), high)
     out: list[Variation | None] = []
-    points = zip(missing.tolist(), special.tolist(), high.tolist(), strict=True)
-    for is_missing, is_special, is_high in points:
+    points = zip(
+        missing.tolist(), special.tolist(), high.tolist(), low.tolist(), higher.tolist(), strict=True
+    )
+    for is_missing, is_special, is_high, is_low, is_higher in points:
         if is_missing:
             out.append(None)
         elif not is_special:
             out.append("common_cause")
+        elif improvement is None:
+            out.append("special_cause_high" if is_higher else "special_cause_low")
         else:
-            out.append(names[0] if is_high else names[1])
+            good = is_high if improvement == "up" else is_low
+            # MDC: where an improvement rule and a concern rule both fire, improvement.
+            out.append("special_cause_improving" if good else "special_cause_concerning")
     return tuple(out)
 
 
@@ -290,10 +365,11 @@ def _assurance(
 ) -> Assurance | None:
     if target is None or math.isnan(lower) or math.isnan(upper):
         return None
+    # Strict, as in MDC: a target exactly on a limit can be hit or missed by the process.
     if improvement == "up":
-        met, not_met = lower >= target, upper < target
+        met, not_met = lower > target, upper < target
     else:
-        met, not_met = upper <= target, lower > target
+        met, not_met = upper < target, lower > target
     if met:
         return "consistently_met"
     if not_met:

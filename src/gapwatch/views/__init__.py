@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.errors import StoreError
+from gapwatch.stats.spc import icon_note
 from gapwatch.store import Store
 
 #: Breakdowns shown by default on an indicator page, in order.
@@ -205,6 +206,12 @@ class Results:
             "period_start",
         )
         last = charts.groupby("indicator_id").tail(1)[["indicator_id", "variation", "assurance"]]
+        # Making Data Count gives no icon to a chart of fewer than 13 points (trial
+        # limits): the latest point's category is not shown as one; the reason is.
+        points = last["indicator_id"].map(charts.groupby("indicator_id")["value"].count())
+        last = last.assign(icon_note=pd.Series([icon_note(int(count)) for count in points], index=last.index))
+        short = last["icon_note"].notna()
+        last.loc[short, ["variation", "assurance"]] = None
         frame = frame.merge(last, on="indicator_id", how="left")
         alerts = self.alerts(area_type, area_code)
         counts = alerts.groupby("indicator_id").size().rename("alerts").reset_index()

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 
 from gapwatch import __version__, refdata
 from gapwatch.errors import GapwatchError
+from gapwatch.stats.spc import MIN_POINTS
 from gapwatch.store import open_store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
@@ -328,7 +329,10 @@ def create_app(location: str) -> FastAPI:
             ):
                 part = spc.loc[spc["series"] == series]
                 if len(part) >= 2 and part["mean"].notna().any():
-                    charts_html[key] = _svg(chart.xmr_chart(part, title))
+                    # Making Data Count: limits from fewer than 13 points are trial limits.
+                    short = part["value"].count() < MIN_POINTS
+                    trial = f" (trial limits: fewer than {MIN_POINTS} points)" if short else ""
+                    charts_html[key] = _svg(chart.xmr_chart(part, title + trial))
             heat = found.values(indicator_id, area_type, area_code, HEAT_BREAKDOWN, context["period"])
             if not heat.empty:
                 charts_html["heat"] = _svg(
