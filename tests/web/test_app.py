@@ -134,6 +134,11 @@ def test_the_api_serves_the_same_numbers_as_the_store(client: TestClient, store_
         ("/indicator/mmr1_age_2?breakdown=postcode", 404, "breakdown postcode is not shown"),
         ("/no/such/page", 404, "page not found"),
         ("/api/values?indicator=mmr1_age_2&period=yesterday", 422, "not a valid value for: period"),
+        # The right shape but no such day: once a 500 (issue 17, item 6).
+        ("/indicator/mmr1_age_2?period=2026-13-45", 422, "2026-13-45 is not a date"),
+        ("/indicator/mmr1_age_2/data.csv?period=2026-02-30", 422, "2026-02-30 is not a date"),
+        ("/compare/mmr1_age_2?period=2026-13-45", 422, "2026-13-45 is not a date"),
+        ("/api/values?indicator=mmr1_age_2&period=2026-13-45", 422, "2026-13-45 is not a date"),
     ],
 )
 def test_bad_parameters_get_a_friendly_page_without_internals(

@@ -71,6 +71,10 @@ class NotFoundError(Exception):
     """A page or record the URL names does not exist in this run."""
 
 
+class BadValueError(Exception):
+    """A URL parameter has the right shape but no meaning (a date like 2026-13-45)."""
+
+
 class _Metadata:
     """Per-run tables every page needs; a published run never changes, so they are kept."""
 
@@ -201,7 +205,11 @@ def create_app(location: str) -> FastAPI:
             raise NotFoundError(f"indicator {indicator_id} has no periods in this run")
         if period is None:
             return max(periods)
-        chosen = dt.date.fromisoformat(period)
+        try:
+            chosen = dt.date.fromisoformat(period)
+        except ValueError:
+            # The pattern lets 2026-13-45 through; it is the asker's mistake, not ours.
+            raise BadValueError(f"not a valid value for: period ({period} is not a date)") from None
         if chosen not in periods:
             raise NotFoundError(f"period {period} is not one of {indicator_id}'s periods")
         return chosen
@@ -646,6 +654,10 @@ def create_app(location: str) -> FastAPI:
     @app.exception_handler(NotFoundError)
     async def not_found(request: Request, problem: NotFoundError) -> Response:
         return error(request, 404, str(problem))
+
+    @app.exception_handler(BadValueError)
+    async def bad_value(request: Request, problem: BadValueError) -> Response:
+        return error(request, 422, str(problem))
 
     @app.exception_handler(GapwatchError)
     async def gapwatch_error(request: Request, problem: GapwatchError) -> Response:
