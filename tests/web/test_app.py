@@ -206,3 +206,54 @@ def test_the_scorecard_shows_making_data_count_icons_with_text(client: TestClien
     expected = [labels[value] for value in latest["variation"].dropna() if value in labels]
     assert expected
     assert sorted(label for label in icons if "variation" in label) == sorted(expected)
+
+
+CODE_NAMES = re.compile(
+    r"\b(off_track|on_track|special_cause_\w+|common_cause|no_significant_change|too_few_periods|"
+    r"cant_see_gap|gap_absolute|gap_ratio|consistently_\w+|hit_and_miss|imd_quintile|best_group|least_deprived)\b"
+)
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _visible(page: str) -> str:
+    # What a person reads: text outside tags (attributes such as links keep ISO dates).
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+@pytest.mark.parametrize("url", [url for url in PAGES if url != "/methods"])
+def test_pages_show_no_code_names_and_no_iso_dates(client: TestClient, url: str) -> None:
+    # Issue 17 item 7: people-facing text never shows code names, and periods read as NHS
+    # readers write them (Q4 2025/26), not as ISO dates. Links keep ISO dates.
+    text = _visible(client.get(url).text)
+    assert not CODE_NAMES.findall(text), CODE_NAMES.findall(text)[:5]
+    assert not ISO_DATE.findall(text), ISO_DATE.findall(text)[:5]
+
+
+def test_periods_are_named_by_financial_quarter_and_links_keep_iso_dates(client: TestClient) -> None:
+    page = client.get("/indicator/cervical_screening_25_49?area=icb:E54000057&period=2025-01-01").text
+    assert "Q4 2024/25 (January to March 2025)" in page
+    assert 'value="2025-01-01" selected>Q4 2024/25</option>' in page
+    assert "period=2025-01-01" in page
+
+
+def test_the_quintile_gap_and_the_sii_each_say_which_end_fares_worse(
+    client: TestClient, store_path: str
+) -> None:
+    # The gap (most minus least deprived) and the SII (least minus most) have opposite
+    # signs for the same disadvantage; the words beside them must agree.
+    measures = _read(store_path, "inequality_measures")
+    mine = measures.loc[
+        (measures["indicator_id"] == "cervical_screening_25_49") & (measures["area_code"] == "E54000057")
+        & (measures["breakdown"] == "imd_quintile") & (measures["period_start"] == measures["period_start"].max())
+    ].set_index("measure")  # fmt: skip
+    gap, sii = mine.loc["gap_absolute"], mine.loc["sii"]
+    page = client.get(f"/indicator/cervical_screening_25_49?area={ICB}").text
+    for row in (gap, sii):
+        if row["lower"] <= 0 <= row["upper"]:
+            assert "no significant difference between the most and least deprived" in page
+        else:
+            size = f"{abs(row['value']):,.1f}"
+            side = "worse" if (row["value"] < 0) == (row.name == "gap_absolute") else "better"
+            assert f"the most deprived fare {side} by {size} percentage points" in page
+    overview = client.get(f"/overview?area={ICB}").text
+    assert "the most deprived fare" in overview or "no significant difference" in overview

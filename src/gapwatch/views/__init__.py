@@ -18,6 +18,11 @@ import pandas as pd
 
 from gapwatch.errors import StoreError
 from gapwatch.store import Store
+from gapwatch.words import BREAKDOWN_NAMES, RULE_NAMES, breakdown_name
+
+# Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
+# where the monitor's alert sentences can use them too.
+__all__ = ["BREAKDOWN_NAMES", "RULE_NAMES", "breakdown_name"]
 
 #: Breakdowns shown by default on an indicator page, in order.
 PAGE_BREAKDOWNS = [
@@ -31,14 +36,6 @@ PAGE_BREAKDOWNS = [
     "autism",
     "serious_mental_illness",
 ]
-#: The guardrail rules' names for people, the same on the dashboard and in reports.
-RULE_NAMES = {
-    "average_improving_gap_widening": "Average improving, gap widening",
-    "most_deprived_falling_behind": "Most deprived falling behind",
-    "below_standard": "Below the standard",
-    "cant_see_gap": "Can't see the gap",
-    "special_cause": "Special-cause variation",
-}
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
 AREA_TYPE_NAMES = {
     "england": "England",
@@ -48,31 +45,6 @@ AREA_TYPE_NAMES = {
     "local_authority": "Local authority",
     "provider": "Provider",
 }
-BREAKDOWN_NAMES = {
-    "overall": "Overall",
-    "imd_quintile": "Deprivation quintile (IMD, 1 = most deprived)",
-    "imd_decile": "Deprivation decile (IMD, 1 = most deprived)",
-    "core20": "Core20 (most deprived 20%) vs rest",
-    "ethnic_group": "Ethnic group",
-    "ethnic_category": "Ethnic category (NHS)",
-    "age_band": "Age band",
-    "sex": "Sex",
-    "learning_disability": "Learning disability",
-    "autism": "Autism",
-    "serious_mental_illness": "Serious mental illness",
-    HEAT_BREAKDOWN: "Deprivation quintile × ethnic group",
-}
-
-
-def breakdown_name(breakdown: str) -> str:
-    """A breakdown's name for people.
-
-    >>> breakdown_name("imd_quintile:sex")
-    'Deprivation quintile (IMD, 1 = most deprived) × Sex'
-    """
-    if breakdown in BREAKDOWN_NAMES:
-        return BREAKDOWN_NAMES[breakdown]
-    return " × ".join(BREAKDOWN_NAMES.get(part, part) for part in breakdown.split(":"))
 
 
 @dataclass
