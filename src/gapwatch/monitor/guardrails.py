@@ -369,6 +369,10 @@ def alerts(
         special_cause(charts, titles, ends, settings),
     ]
     result = pd.concat([frame for frame in frames if not frame.empty] or [_frame([])], ignore_index=True)
+    # Rules take their dates from different tables (dates from some, Timestamps from
+    # others): one type per column, or writing the table fails on whichever comes first.
+    for column in ("period_start", "period_end"):
+        result[column] = pd.to_datetime(result[column]).dt.date
     order = result["severity"].map({"high": 0, "medium": 1, "low": 2})
     return (
         result.assign(_order=order)
