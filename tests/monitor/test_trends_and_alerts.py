@@ -114,23 +114,6 @@ def test_a_closing_gap_that_ends_within_noise_of_zero_is_narrowing_not_reversed(
     assert direction(trend, pd.Series(["higher_is_better"])).tolist() == ["reversed"]
 
 
-def test_a_significant_slope_with_a_change_whose_limits_hold_zero_is_no_significant_change() -> None:
-    # Issue 17: a change of -21.2 (-46.5 to 8.6) was called "getting worse" because the
-    # slope alone was significant. The middle periods are precise (half-width 0.5), the
-    # two ends very wide (half-width 30): the slope is clearly negative, but the change
-    # the reports print (-7, MOVER limits about -7 ± 42) holds zero.
-    values = [50.0, 49, 48, 47, 46, 45, 44, 43]
-    points = _points(values, 0.5)
-    points.loc[[0, 7], "lower"] = points.loc[[0, 7], "value"] - 30
-    points.loc[[0, 7], "upper"] = points.loc[[0, 7], "value"] + 30
-    trend = trends(points)
-    assert trend["slope_upper"].iloc[0] < 0
-    assert trend["change_lower"].iloc[0] < 0 < trend["change_upper"].iloc[0]
-    assert direction(trend, pd.Series(["higher_is_better"])).tolist() == ["no_significant_change"]
-    # The same with precise ends is worsening: both agree.
-    assert direction(trends(_points(values, 0.5)), pd.Series(["higher_is_better"])).tolist() == ["worsening"]
-
-
 def test_series_drop_withheld_points_and_put_ratios_on_the_log_scale() -> None:
     values = pd.DataFrame({
         "indicator_id": "x", "area_type": "icb", "area_code": "E1", "breakdown": "overall", "group": "all",

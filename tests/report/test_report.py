@@ -397,10 +397,32 @@ def test_the_sii_sentence_says_which_end_fares_worse(board: Report, results: Res
     # deprived end, like the quintile 1-5 gap beside it.
     paragraphs = [block.text for section in board.sections for part in section.walk()
                   for block in part.blocks if isinstance(block, Paragraph)]  # fmt: skip
-    sii = [text for text in paragraphs if "The slope index of inequality" in text]
+    sii = [text for text in paragraphs if "deprived ends of the population) is" in text]
     assert sii
     assert all(
         "the most deprived fare" in text
         or "no significant difference between the most and least deprived" in text
         for text in sii
     )
+
+
+def test_a_trend_word_stands_beside_a_trend_whose_interval_agrees(board: Report) -> None:
+    # Issue 17: "getting worse" once stood beside a change of -21.2 (95% CI -46.5 to 8.6).
+    # The word rests on the weighted trend, so the trend and its interval are printed.
+    paragraphs = [block.text for section in board.sections for part in section.walk()
+                  for block in part.blocks if isinstance(block, Paragraph)]  # fmt: skip
+    number = r"(-?[\d,]+(?:\.\d+)?)"
+    pattern = re.compile(
+        r"(is improving|is getting worse|is increasing|is decreasing|is widening|is narrowing|"
+        r"shows no significant change) \(trend "
+        + number
+        + r" [^,]* a year, 95% CI "
+        + number
+        + " to "
+        + number
+    )
+    found = [match for text in paragraphs for match in pattern.finditer(text)]
+    assert found
+    for match in found:
+        low, high = (float(match.group(index).replace(",", "")) for index in (3, 4))
+        assert (low <= 0 <= high) == (match.group(1) == "shows no significant change"), match.group(0)

@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape as markupsafe_escape
 
 from gapwatch.store import open_store
 from gapwatch.web.app import create_app
@@ -257,3 +258,30 @@ def test_the_quintile_gap_and_the_sii_each_say_which_end_fares_worse(
             assert f"the most deprived fare {side} by {size} percentage points" in page
     overview = client.get(f"/overview?area={ICB}").text
     assert "the most deprived fare" in overview or "no significant difference" in overview
+
+
+def test_the_business_case_quotes_the_rates_the_indicator_page_shows(
+    client: TestClient, store_path: str
+) -> None:
+    # Issue 17: the same cell must read the same on the business case and the indicator page.
+    case = _read(store_path, "business_case")
+    values = _read(store_path, "indicator_values")
+    mine = case.loc[(case["area_code"] == "E54000057") & (case["summary"].fillna("") != "")
+                    & case["excess_events"].notna()]  # fmt: skip
+    assert not mine.empty
+    page = client.get(f"/business-case?area={ICB}").text
+    checked = 0
+    for row in mine.itertuples():
+        cells = values.loc[(values["indicator_id"] == row.indicator_id) & (values["area_code"] == row.area_code)
+                           & (values["breakdown"] == "imd_quintile") & (values["period_start"] == row.period_start)]  # fmt: skip
+        shown = {group: f"{value:,.1f}" for group, value in zip(cells["group"], cells["value"], strict=True)}
+        assert f"{shown['5']}" in row.summary, row.summary
+        assert f"{shown['1']}" in row.summary, row.summary
+        indicator_page = client.get(
+            f"/indicator/{row.indicator_id}?area={ICB}&period={pd.Timestamp(row.period_start).date()}"
+        ).text
+        assert shown["1"] in indicator_page
+        assert shown["5"] in indicator_page
+        assert markupsafe_escape(row.summary) in page
+        checked += 1
+    assert checked

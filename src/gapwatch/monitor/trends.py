@@ -158,31 +158,27 @@ def trends(points: pd.DataFrame, confidence: float = 0.95, min_periods: int = 3)
 def direction(trend: pd.DataFrame, polarity: pd.Series) -> np.ndarray:
     """Plain-word codes for each trend: improving / worsening, widening / narrowing, or neither.
 
-    A word that says something moved needs two things to agree (issue 17): the weighted
-    slope's limits exclude zero, *and* the baseline-to-latest change's MOVER limits (the
-    change the pages and reports show beside the word) exclude zero on the same side;
-    otherwise the code is ``no_significant_change``. The side of zero a gap started on is
-    read from the trend line at the first period (steadier than one noisy point). A gap
-    widens when it moves away from no difference (zero for an absolute gap or SII, zero on
-    the log scale for a ratio) on that side and narrows when it moves towards it, including
-    a gap that closes and ends within sampling error of zero on the other side. It is
-    ``reversed`` only when the latest period's own interval lies wholly on the other side
-    of zero (the group behind is now significantly ahead). Needs the columns of
-    :func:`trends`, including ``latest_limit_lower`` and ``latest_limit_upper``.
+    A word that says something moved needs the weighted slope's limits to exclude zero;
+    otherwise the code is ``no_significant_change`` (pages and reports print that slope
+    and its limits beside the word, so the two always agree). The side of zero a gap
+    started on is read from the trend line at the first period (steadier than one noisy
+    point). A gap widens when it moves away from no difference (zero for an absolute gap
+    or SII, zero on the log scale for a ratio) on that side and narrows when it moves
+    towards it, including a gap that closes and ends within sampling error of zero on the
+    other side. It is ``reversed`` only when the latest period's own interval lies wholly
+    on the other side of zero (the group behind is now significantly ahead: issue 17).
+    Needs the columns of :func:`trends`, including ``latest_limit_lower`` and
+    ``latest_limit_upper``.
 
     >>> trend = pd.DataFrame({"series": ["gap_absolute"] * 4, "slope_per_year": [-2.0, 2.0, 6.0, 2.0],
     ...     "slope_lower": [-3.0, 1.0, 5.0, 1.0], "slope_upper": [-1.0, 3.0, 7.0, 3.0],
-    ...     "change_lower": [-6.0, 2.0, 9.0, 2.0], "change_upper": [-2.0, 6.0, 15.0, 6.0],
     ...     "fitted_baseline": [-5.0, -5.0, -5.0, -5.0], "fitted_latest": [-9.0, -1.0, 7.0, 1.0],
     ...     "latest_limit_lower": [-10.0, -2.0, 6.0, -0.5], "latest_limit_upper": [-8.0, 0.0, 8.0, 2.5]})
     >>> direction(trend, pd.Series(["higher_is_better"] * 4)).tolist()
     ['widening', 'narrowing', 'reversed', 'narrowing']
     """
     slope_lower, slope_upper = trend["slope_lower"].to_numpy(), trend["slope_upper"].to_numpy()
-    change_lower = trend["change_lower"].to_numpy(dtype="float64")
-    change_upper = trend["change_upper"].to_numpy(dtype="float64")
-    rising = (slope_lower > 0) & (change_lower > 0)
-    falling = (slope_upper < 0) & (change_upper < 0)
+    rising, falling = slope_lower > 0, slope_upper < 0
     is_value = (trend["series"] == "value").to_numpy()
     higher_better = (polarity == "higher_is_better").to_numpy()
     lower_better = (polarity == "lower_is_better").to_numpy()

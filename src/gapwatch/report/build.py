@@ -254,7 +254,10 @@ class _Context:
             ),
             ("Periods", when),
             ("Template", self.template + (f" {self.year}" if self.year else "")),
-            ("Results run", f"{self.results.run_id} ({run.get('name')}, finished {run.get('finished_at')})"),
+            (
+                "Results run",
+                f"{self.results.run_id} ({run.get('name')}, finished {fmt.day(run.get('finished_at'))})",
+            ),
             ("gapwatch version", str(run.get("gapwatch_version") or "")),
             ("Catalogue digest", str(run.get("catalogue_digest") or "")),
             ("Disclosure control", disclosure_text(run)),
@@ -419,10 +422,12 @@ def _trend_sentence(subject: str, trend: dict[str, Any] | None, unit: str, confi
         f"Over {int(trend['periods'])} periods from {words.period_short(trend['baseline_start'])}, "
         f"{subject} {phrase}"
     )
-    if fmt.is_finite(trend.get("change")) and trend.get("scale") != "log":
+    # The words rest on the weighted trend (monitor.trends.direction), so the trend and
+    # its limits are what is printed: a word and its number never disagree (issue 17).
+    if fmt.is_finite(trend.get("slope_per_year")) and trend.get("scale") != "log":
         sentence += (
-            f" (change {fmt.number(trend['change'])} {fmt.difference_unit(unit)}, "
-            f"{fmt.interval(trend.get('change_lower'), trend.get('change_upper'), confidence)})"
+            f" (trend {fmt.number(trend['slope_per_year'])} {fmt.difference_unit(unit)} a year, "
+            f"{fmt.interval(trend.get('slope_lower'), trend.get('slope_upper'), confidence)})"
         )
     return sentence + "."
 

@@ -18,11 +18,12 @@ import pandas as pd
 
 from gapwatch.errors import StoreError
 from gapwatch.store import Store
-from gapwatch.words import BREAKDOWN_NAMES, RULE_NAMES, breakdown_name
 
 # Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
 # where the monitor's alert sentences can use them too.
-__all__ = ["BREAKDOWN_NAMES", "RULE_NAMES", "breakdown_name"]
+from gapwatch.words import BREAKDOWN_NAMES as BREAKDOWN_NAMES
+from gapwatch.words import RULE_NAMES as RULE_NAMES
+from gapwatch.words import breakdown_name as breakdown_name
 
 #: Breakdowns shown by default on an indicator page, in order.
 PAGE_BREAKDOWNS = [

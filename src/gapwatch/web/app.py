@@ -432,13 +432,18 @@ def create_app(location: str) -> FastAPI:
             if area:
                 area_type, area_code, name = parse_area(found, area)
             frame = getattr(found, method)(area_type, area_code)
+            titles = dict(zip(found.indicators["indicator_id"], found.indicators["title"], strict=True))
+            rows = _records(frame.head(2000))
+            for row in rows:
+                # People read an indicator's title, never its id.
+                row["title"] = titles.get(row.get("indicator_id"), row.get("indicator_id"))
             return page(
                 request,
                 template,
                 found,
                 area=area or "",
                 area_name=name,
-                rows=_records(frame.head(2000)),
+                rows=rows,
                 total=len(frame),
                 **extra,
             )
