@@ -65,12 +65,15 @@ CODE_WORDS: dict[str, str] = {
     # business case references
     "least_deprived": "least deprived fifth",
     "best_group": "best quintile",
+    # trend scales (monitor/trends.py): a ratio's numbers in a trend are logarithms
+    "log": "log scale (natural logarithm of the ratio)",
+    "linear": "as published",
     # series and measures
     "value": "overall value",
     "gap_absolute": "gap (group minus comparison group)",
-    "gap_ratio": "ratio (group ÷ comparison group, log scale in trends)",
+    "gap_ratio": "ratio (group ÷ comparison group; its trend is on the log scale)",
     "sii": "slope index of inequality (least minus most deprived)",
-    "rii": "relative index of inequality (log scale in trends)",
+    "rii": "relative index of inequality (a ratio; its trend is on the log scale)",
     **{code: name[0].lower() + name[1:] for code, name in RULE_NAMES.items()},
 }
 
