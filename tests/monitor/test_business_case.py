@@ -378,11 +378,24 @@ def test_summary_paragraph_reads_for_a_commissioner() -> None:
     summary = row(table, "least_deprived")["summary"]
     assert summary.startswith(
         "Cervical screening coverage, women aged 25 to 49, NHS Greater Manchester ICB, "
-        "in the quarter from 1 January 2025: if every deprivation quintile had the rate of the least "
+        "in Q4 2024/25 (January to March 2025): if every deprivation quintile had the rate of the least "
         "deprived fifth (90.0%, against 50.0% in the most deprived fifth), about 100 more people "
         "(95% CI 70.3 to 130) would have been reached."
     )
     assert "a year" not in summary
+
+
+def test_the_summary_quotes_the_published_values_the_indicator_page_shows() -> None:
+    # Issue 17: the business case recomputed each rate from the (disclosure-rounded) counts
+    # and printed it to 3 significant figures, so it could differ from the indicator page
+    # for the same cell. Here quintile 1's counts are rounded to 50/100 but the published
+    # value is 51.37% (from the unrounded counts); quintile 5 published 88.25%.
+    values = quintile_values([50, 60, 70, 80, 90], [100] * 5).sample(frac=1, random_state=1)
+    values["value"] = values["group"].map({"1": 51.37, "2": 60.0, "3": 70.0, "4": 80.0, "5": 88.25})
+    summary = row(business_case(values, indicator_table(), {}), "least_deprived")["summary"]
+    assert "(88.2%, against 51.4% in the most deprived fifth)" in summary or (
+        "(88.3%, against 51.4% in the most deprived fifth)" in summary
+    )
 
 
 def test_summary_uses_the_area_code_without_a_name_and_a_year_only_for_annual_periods() -> None:
@@ -391,7 +404,7 @@ def test_summary_uses_the_area_code_without_a_name_and_a_year_only_for_annual_pe
     )
     table = business_case(values, indicator_table(period="financial_year"), outreach())
     summary = row(table, "least_deprived")["summary"]
-    assert "ICB E54000057, in the financial year from 1 April 2024" in summary
+    assert "ICB E54000057, in the financial year 2024/25 (April 2024 to March 2025)" in summary
     # 10,000 more people at £30 = £300,000, and the limits to the nearest £1,000.
     assert "that is about £300,000 a year" in summary
     assert "in this period" not in summary

@@ -102,6 +102,18 @@ def test_directions_in_words(series_name: str, values: list[float], polarity: st
     assert direction(trend, pd.Series([polarity])).tolist() == [expected]
 
 
+def test_a_closing_gap_that_ends_within_noise_of_zero_is_narrowing_not_reversed() -> None:
+    # Issue 17: planted "closing" gaps were called reversed because the trend line crossed
+    # zero. Here the gap goes from -8 to +0.5 and the latest period's limits (-0.5 to 1.5)
+    # still hold zero: the gap closed, the other group is not significantly ahead.
+    trend = trends(_points([-8, -6.5, -5, -4, -2.5, -1.5, 0, 0.5], 1.0, "gap_absolute"))
+    assert trend["fitted_latest"].iloc[0] > 0 > trend["fitted_baseline"].iloc[0]
+    assert direction(trend, pd.Series(["higher_is_better"])).tolist() == ["narrowing"]
+    # Ending wholly on the other side (latest 4 to 6) is a reversal.
+    trend = trends(_points([-8, -6, -4, -2, 0, 2, 4, 5], 1.0, "gap_absolute"))
+    assert direction(trend, pd.Series(["higher_is_better"])).tolist() == ["reversed"]
+
+
 def test_series_drop_withheld_points_and_put_ratios_on_the_log_scale() -> None:
     values = pd.DataFrame({
         "indicator_id": "x", "area_type": "icb", "area_code": "E1", "breakdown": "overall", "group": "all",

@@ -44,3 +44,20 @@ def test_trusts_and_boundaries_load() -> None:
     assert len(codes & set(refdata.lsoa(2021).icb_code)) == 40
     assert len(refdata.ltla_boundaries()["features"]) == 361
     assert len(refdata.sub_icb_locations()) == 106
+
+
+def test_the_ethnic_grouping_is_a_choice_and_only_chinese_moves() -> None:
+    # Issue 17: Census 2021 puts Chinese (R) under Asian (the default); the NHS Data
+    # Dictionary's 2001-based list files it under Other. Nothing else differs.
+    import pytest
+
+    from gapwatch.errors import InputError
+    from gapwatch.refdata.ethnicity import ethnic_categories
+
+    census = ethnic_categories().set_index("code")["group"]
+    nhs = ethnic_categories("nhs2001").set_index("code")["group"]
+    assert census["R"] == "Asian"
+    assert nhs["R"] == "Other"
+    assert list(census.index[census != nhs]) == ["R"]
+    with pytest.raises(InputError, match="choose one of census2021, nhs2001"):
+        ethnic_categories("2011")

@@ -400,3 +400,57 @@ def test_the_annual_tables_keep_to_the_financial_year(annual: Report) -> None:
     page = render_html(annual)
     tables = " ".join(re.findall(r"<table>.*?</table>", page, flags=re.S))
     assert not re.search(r"\b2023\b", tables)
+
+
+# --- words for people (issue 17 item 7) ------------------------------------------------------
+
+CODE_NAMES = re.compile(
+    r"\b(off_track|on_track|special_cause_\w+|common_cause|no_significant_change|too_few_periods|"
+    r"cant_see_gap|gap_absolute|consistently_\w+|hit_and_miss|imd_quintile|best_group|least_deprived)\b"
+)
+
+
+def test_the_report_names_periods_as_nhs_readers_do_and_shows_no_code_names(html: str) -> None:
+    text = re.sub(r"<svg.*?</svg>", " ", html, flags=re.S)  # charts' own axis labels aside
+    text = re.sub(r"<[^>]+>", " ", text)
+    assert not CODE_NAMES.findall(text), CODE_NAMES.findall(text)[:5]
+    assert not re.findall(r"\b\d{4}-\d{2}-\d{2}\b", text)
+    # The run covers April 2023 to March 2025 in quarters: the last is Q4 2024/25.
+    assert "Q4 2024/25 (January to March 2025)" in text
+    assert re.search(r"<td class=\"date\">Q[1-4] 20\d\d/\d\d</td>", html)
+
+
+def test_the_sii_sentence_says_which_end_fares_worse(board: Report, results: Results) -> None:
+    # The SII (least minus most deprived) is printed with the phrase read from the most
+    # deprived end, like the quintile 1-5 gap beside it.
+    paragraphs = [block.text for section in board.sections for part in section.walk()
+                  for block in part.blocks if isinstance(block, Paragraph)]  # fmt: skip
+    sii = [text for text in paragraphs if "deprived ends of the population) is" in text]
+    assert sii
+    assert all(
+        "the most deprived fare" in text
+        or "no significant difference between the most and least deprived" in text
+        for text in sii
+    )
+
+
+def test_a_trend_word_stands_beside_a_trend_whose_interval_agrees(board: Report) -> None:
+    # Issue 17: "getting worse" once stood beside a change of -21.2 (95% CI -46.5 to 8.6).
+    # The word rests on the weighted trend, so the trend and its interval are printed.
+    paragraphs = [block.text for section in board.sections for part in section.walk()
+                  for block in part.blocks if isinstance(block, Paragraph)]  # fmt: skip
+    number = r"(-?[\d,]+(?:\.\d+)?)"
+    pattern = re.compile(
+        r"(is improving|is getting worse|is increasing|is decreasing|is widening|is narrowing|"
+        r"shows no significant change) \(trend "
+        + number
+        + r" [^,]* a year, 95% CI "
+        + number
+        + " to "
+        + number
+    )
+    found = [match for text in paragraphs for match in pattern.finditer(text)]
+    assert found
+    for match in found:
+        low, high = (float(match.group(index).replace(",", "")) for index in (3, 4))
+        assert (low <= 0 <= high) == (match.group(1) == "shows no significant change"), match.group(0)

@@ -91,3 +91,41 @@ def test_heat_by_groups_and_unordered() -> None:
     assert par["a"] == pytest.approx(5 - 7.5)
     assert par["b"] == pytest.approx(4 - 5.0)
     assert result[result.measure == "absolute_concentration_index"].value.isna().all()
+
+
+def test_against_the_best_group_both_uncertainties_count() -> None:
+    # Issue 17: White, 69% of 605, was "worse" than Other, 76% of 21 (the best point value),
+    # because White's interval was held against Other's point estimate. With the MOVER
+    # interval of the difference (Newcombe 1998 method 10; Zou & Donner 2008), by hand from
+    # the Wilson limits: White 68.93 (65.13 to 72.48), Other 76.19 (54.91 to 89.37);
+    # d = -7.26, lower = d - sqrt(3.80² + 13.18²) = -20.98, upper = d + sqrt(3.56² + 21.28²)
+    # = 14.31: holds 0, so "similar". Black 49.50 (45.53 to 53.48): d = -26.69, upper =
+    # -26.69 + sqrt(3.98² + 21.28²) = -5.04 < 0, so "worse". Three areas, scrambled rows.
+    from gapwatch.model.catalogue import load_catalogue
+    from gapwatch.stats.indicators import indicator_values
+
+    indicator = load_catalogue().indicators["cervical_screening_25_49"]
+    rows = [
+        {"indicator_id": "cervical_screening_25_49", "period_start": pd.Timestamp("2025-01-01").date(),
+         "period_end": pd.Timestamp("2025-03-31").date(), "area_type": area_type, "area_code": code,
+         "breakdown": "overall" if group == "all" else "ethnic_group", "group": group,
+         "numerator": float(numerator), "denominator": float(denominator)}
+        for area_type, code in (("england", "E92000001"), ("icb", "E54000057"), ("icb", "E54000036"))
+        for group, numerator, denominator in (("all", 732, 1230), ("White", 417, 605), ("Other", 16, 21),
+                                              ("Black", 299, 604))
+    ]  # fmt: skip
+    cells = pd.DataFrame(rows).sample(frac=1, random_state=3).reset_index(drop=True)
+    out = indicator_values(cells, pd.DataFrame(), {"cervical_screening_25_49": indicator})
+    verdict = out.loc[out["group"] != "all"].groupby("group")["comparison_best"].agg(set)
+    assert verdict.to_dict() == {"White": {"similar"}, "Other": {"best"}, "Black": {"worse"}}
+    from gapwatch.stats.compare import difference_limits
+
+    white, other = out.loc[out["group"] == "White"].iloc[0], out.loc[out["group"] == "Other"].iloc[0]
+    d, low, high = difference_limits(
+        *(np.array([row[key]]) for row in (white, other) for key in ("value", "lower", "upper"))
+    )
+    assert (round(float(d[0]), 2), round(float(low[0]), 2), round(float(high[0]), 2)) == (
+        -7.26,
+        -20.98,
+        14.31,
+    )

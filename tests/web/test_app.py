@@ -9,6 +9,7 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape as markupsafe_escape
 
 from gapwatch.store import open_store
 from gapwatch.web.app import create_app
@@ -136,6 +137,11 @@ def test_the_api_serves_the_same_numbers_as_the_store(client: TestClient, store_
         ("/indicator/mmr1_age_2?breakdown=postcode", 404, "breakdown postcode is not shown"),
         ("/no/such/page", 404, "page not found"),
         ("/api/values?indicator=mmr1_age_2&period=yesterday", 422, "not a valid value for: period"),
+        # The right shape but no such day: once a 500 (issue 17, item 6).
+        ("/indicator/mmr1_age_2?period=2026-13-45", 422, "2026-13-45 is not a date"),
+        ("/indicator/mmr1_age_2/data.csv?period=2026-02-30", 422, "2026-02-30 is not a date"),
+        ("/compare/mmr1_age_2?period=2026-13-45", 422, "2026-13-45 is not a date"),
+        ("/api/values?indicator=mmr1_age_2&period=2026-13-45", 422, "2026-13-45 is not a date"),
     ],
 )
 def test_bad_parameters_get_a_friendly_page_without_internals(
@@ -253,3 +259,81 @@ def test_the_scorecard_shows_making_data_count_icons_from_13_points(store_path: 
         spc.loc[(spc["area_code"] == "E54000057") & (spc["series"] == "value"), "indicator_id"].nunique() - 1
     )
     assert page.count(NO_ICON) == others
+
+
+CODE_NAMES = re.compile(
+    r"\b(off_track|on_track|special_cause_\w+|common_cause|no_significant_change|too_few_periods|"
+    r"cant_see_gap|gap_absolute|gap_ratio|consistently_\w+|hit_and_miss|imd_quintile|best_group|least_deprived)\b"
+)
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _visible(page: str) -> str:
+    # What a person reads: text outside tags (attributes such as links keep ISO dates).
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+@pytest.mark.parametrize("url", [url for url in PAGES if url != "/methods"])
+def test_pages_show_no_code_names_and_no_iso_dates(client: TestClient, url: str) -> None:
+    # Issue 17 item 7: people-facing text never shows code names, and periods read as NHS
+    # readers write them (Q4 2025/26), not as ISO dates. Links keep ISO dates.
+    text = _visible(client.get(url).text)
+    assert not CODE_NAMES.findall(text), CODE_NAMES.findall(text)[:5]
+    assert not ISO_DATE.findall(text), ISO_DATE.findall(text)[:5]
+
+
+def test_periods_are_named_by_financial_quarter_and_links_keep_iso_dates(client: TestClient) -> None:
+    page = client.get("/indicator/cervical_screening_25_49?area=icb:E54000057&period=2025-01-01").text
+    assert "Q4 2024/25 (January to March 2025)" in page
+    assert 'value="2025-01-01" selected>Q4 2024/25</option>' in page
+    assert "period=2025-01-01" in page
+
+
+def test_the_quintile_gap_and_the_sii_each_say_which_end_fares_worse(
+    client: TestClient, store_path: str
+) -> None:
+    # The gap (most minus least deprived) and the SII (least minus most) have opposite
+    # signs for the same disadvantage; the words beside them must agree.
+    measures = _read(store_path, "inequality_measures")
+    mine = measures.loc[
+        (measures["indicator_id"] == "cervical_screening_25_49") & (measures["area_code"] == "E54000057")
+        & (measures["breakdown"] == "imd_quintile") & (measures["period_start"] == measures["period_start"].max())
+    ].set_index("measure")  # fmt: skip
+    gap, sii = mine.loc["gap_absolute"], mine.loc["sii"]
+    page = client.get(f"/indicator/cervical_screening_25_49?area={ICB}").text
+    for row in (gap, sii):
+        if row["lower"] <= 0 <= row["upper"]:
+            assert "no significant difference between the most and least deprived" in page
+        else:
+            size = f"{abs(row['value']):,.1f}"
+            side = "worse" if (row["value"] < 0) == (row.name == "gap_absolute") else "better"
+            assert f"the most deprived fare {side} by {size} percentage points" in page
+    overview = client.get(f"/overview?area={ICB}").text
+    assert "the most deprived fare" in overview or "no significant difference" in overview
+
+
+def test_the_business_case_quotes_the_rates_the_indicator_page_shows(
+    client: TestClient, store_path: str
+) -> None:
+    # Issue 17: the same cell must read the same on the business case and the indicator page.
+    case = _read(store_path, "business_case")
+    values = _read(store_path, "indicator_values")
+    mine = case.loc[(case["area_code"] == "E54000057") & (case["summary"].fillna("") != "")
+                    & case["excess_events"].notna()]  # fmt: skip
+    assert not mine.empty
+    page = client.get(f"/business-case?area={ICB}").text
+    checked = 0
+    for row in mine.itertuples():
+        cells = values.loc[(values["indicator_id"] == row.indicator_id) & (values["area_code"] == row.area_code)
+                           & (values["breakdown"] == "imd_quintile") & (values["period_start"] == row.period_start)]  # fmt: skip
+        shown = {group: f"{value:,.1f}" for group, value in zip(cells["group"], cells["value"], strict=True)}
+        assert f"{shown['5']}" in row.summary, row.summary
+        assert f"{shown['1']}" in row.summary, row.summary
+        indicator_page = client.get(
+            f"/indicator/{row.indicator_id}?area={ICB}&period={pd.Timestamp(row.period_start).date()}"
+        ).text
+        assert shown["1"] in indicator_page
+        assert shown["5"] in indicator_page
+        assert markupsafe_escape(row.summary) in page
+        checked += 1
+    assert checked

@@ -79,6 +79,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gapwatch.errors import ConfigError, InputError, rows
 from gapwatch.model.yamlfile import YamlDocument
+from gapwatch.words import period_words
 
 __all__ = [
     "OUTPUT_COLUMNS",
@@ -331,7 +332,10 @@ def business_case(
 
     # One pass to split the cells by area: filtering the whole table for each area would
     # make the loop quadratic (minutes on a national run).
-    indexed = cells[[*_KEY, "group", "numerator", "denominator", "suppressed"]].set_index("group")
+    # The published value rides along (when the table has it) so the summary quotes the
+    # same rate as the indicator page.
+    shown = [column for column in ("value",) if column in cells.columns]
+    indexed = cells[[*_KEY, "group", "numerator", "denominator", "suppressed", *shown]].set_index("group")
     by_area = dict(iter(indexed.groupby(_KEY, sort=False)))
     nothing = indexed.iloc[:0]
     out: list[dict[str, Any]] = []
@@ -468,8 +472,8 @@ def _area_rows(
                 lower=estimate.lower,
                 upper=estimate.upper,
                 signed=estimate.signed,
-                reference_value=_value(rates[-1], indicator),
-                most_deprived_value=_value(rates[0], indicator),
+                reference_value=_shown(cells, LEAST_DEPRIVED, rates[-1], indicator),
+                most_deprived_value=_shown(cells, MOST_DEPRIVED, rates[0], indicator),
                 pounds_per_unit_gap_closed=per_unit,
                 gap_unit=_gap_unit(indicator),
             )
@@ -575,6 +579,13 @@ def _when(period: str, start: Any, end: Any) -> tuple[str, bool]:
             (name for name, (low, high) in _SPANS.items() if low <= days <= high),
             "",
         )
+    first = pd.Timestamp(start)
+    # Quarters and financial years as NHS readers write them (Q4 2024/25), like the pages.
+    if period == "quarter" and first.day == 1 and first.month in (1, 4, 7, 10):
+        return f"in {period_words(first)}", False
+    if period == "financial_year" and first.day == 1 and first.month == 4:
+        last = first + pd.DateOffset(years=1) - pd.Timedelta(days=1)
+        return f"in the financial year {period_words(first, last)}", True
     if period in _PERIODS:
         return f"{_PERIODS[period]} {_date(start)}", period in ("financial_year", "rolling_12_months")
     return f"in the period {_date(start)} to {_date(end)}", False
@@ -626,6 +637,22 @@ def _pounds(x: float) -> str:
 
 def _price(x: float) -> str:
     return f"£{x:,.0f}" if float(x).is_integer() else f"£{x:,.2f}"
+
+
+def _shown(cells: pd.DataFrame, group: str, rate: float, indicator: _Indicator) -> str:
+    """A quintile's rate as the indicator pages show it: the published ``value``, one decimal.
+
+    The rate recomputed from the (disclosure-rounded) counts can differ from the published
+    value; the business case must show the same number as the indicator page for the same
+    cell (issue 17), so the published value is read whenever the table carries it.
+    """
+    published = _cell(cells, group, "value") if "value" in cells.columns else math.nan
+    if math.isnan(published):
+        return _value(rate, indicator)
+    shown = f"{published:,.1f}" if abs(published) >= 1 or published == 0 else f"{published:.3g}"
+    if indicator.unit == "%" or (not indicator.unit and indicator.measure == "proportion"):
+        return f"{shown}%"
+    return f"{shown} {indicator.unit or f'per {indicator.multiplier:,.0f}'}"
 
 
 def _value(rate: float, indicator: _Indicator) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.monitor.settings import RuleSettings
+from gapwatch.words import breakdown_name, period_short
 
 ALERT_COLUMNS = [
     "indicator_id",
@@ -98,8 +99,8 @@ def average_improving_gap_widening(
         scale = " (log scale)" if (part["scale"] == "log").any() else ""
         message = (
             f"{titles.get(str(indicator), indicator)}: the average improved from {first['baseline_avg']:.3g} "
-            f"to {first['latest_avg']:.3g} between {first['baseline_start_avg']} and "
-            f"{first['latest_start_avg']}, "
+            f"to {first['latest_avg']:.3g} between {period_short(first['baseline_start_avg'])} and "
+            f"{period_short(first['latest_start_avg'])}, "
             f"but the {' and the '.join(named)} widened{scale} over the same periods."
         )
         evidence = {
@@ -164,8 +165,8 @@ def most_deprived_falling_behind(
         message = (
             f"{titles.get(row['indicator_id'], row['indicator_id'])}: group {row['group_a']} is "
             f"significantly worse than group {row['group_b']} ({name} {row['latest']:.3g}, limits "
-            f"{row['latest_lower']:.3g} to {row['latest_upper']:.3g} in the period from "
-            f"{row['latest_start']}) "
+            f"{row['latest_lower']:.3g} to {row['latest_upper']:.3g} in "
+            f"{period_short(row['latest_start'])}) "
             "and the gap is widening."
         )
         evidence = {
@@ -226,7 +227,8 @@ def below_standard(latest: pd.DataFrame, indicators: pd.DataFrame, settings: Rul
         listed = ", ".join(f"{row.group} {row.value:.3g}" for row in part.head(6).itertuples())
         side = "below" if first["polarity"] == "higher_is_better" else "above"
         message = (
-            f"{first['title']}: the average meets the target of {first['target']:.3g}, but by {breakdown} "
+            f"{first['title']}: the average meets the target of {first['target']:.3g}, but by "
+            f"{_lower_first(breakdown_name(str(breakdown)))} "
             f"these groups are significantly {side} it: {listed}{' …' if len(part) > 6 else ''}."
         )
         evidence = {
@@ -271,9 +273,10 @@ def cant_see_gap(latest: pd.DataFrame, titles: dict[str, str], settings: RuleSet
     for row in worst.itertuples():
         message = (
             f"{titles.get(row.indicator_id, row.indicator_id)}: only {row.completeness:.1%} of records "
-            f"have a usable {row.breakdown.replace('_', ' ')} (threshold {rule.threshold:.0%}), so the "
+            f"have a usable {_lower_first(breakdown_name(row.breakdown))} "
+            f"(threshold {rule.threshold:.0%}), so the "
             "gap by "
-            f"{row.breakdown.replace('_', ' ')} cannot be measured reliably."
+            f"{_lower_first(breakdown_name(row.breakdown))} cannot be measured reliably."
         )
         records.append(
             {
@@ -318,7 +321,7 @@ def special_cause(
         message = (
             f"{titles.get(str(row.indicator_id), row.indicator_id)}: special-cause variation in the "
             f"{name} in the "
-            f"period from {row.period_start} ({row.rules}); the gap is {word} beyond its usual variation."
+            f"{period_short(row.period_start)} ({row.rules}); the gap is {word} beyond its usual variation."
         )
         evidence = {
             "value": _number(row.value),
@@ -366,6 +369,10 @@ def alerts(
         special_cause(charts, titles, ends, settings),
     ]
     result = pd.concat([frame for frame in frames if not frame.empty] or [_frame([])], ignore_index=True)
+    # Rules take their dates from different tables (dates from some, Timestamps from
+    # others): one type per column, or writing the table fails on whichever comes first.
+    for column in ("period_start", "period_end"):
+        result[column] = pd.to_datetime(result[column]).dt.date
     order = result["severity"].map({"high": 0, "medium": 1, "low": 2})
     return (
         result.assign(_order=order)
@@ -373,3 +380,8 @@ def alerts(
         .drop(columns="_order")
         .reset_index(drop=True)
     )
+
+
+def _lower_first(name: str) -> str:
+    # "Deprivation quintile (IMD, ...)" inside a sentence, without lowering IMD or NHS.
+    return name[:1].lower() + name[1:]

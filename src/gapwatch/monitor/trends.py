@@ -68,7 +68,8 @@ def trends(points: pd.DataFrame, confidence: float = 0.95, min_periods: int = 3)
     year); slopes are per year. Columns: SERIES_KEYS, scale, periods, baseline_start,
     latest_start, baseline, latest, change, change_lower, change_upper, slope_per_year,
     slope_lower, slope_upper, fitted_baseline and fitted_latest (the trend line's values at
-    the first and latest periods), note. Series with fewer than ``min_periods`` points get
+    the first and latest periods), latest_limit_lower and latest_limit_upper (the latest period's own
+    limits), note. Series with fewer than ``min_periods`` points get
     the change but no slope.
 
     >>> points = pd.DataFrame({"indicator_id": "x", "area_type": "icb", "area_code": "E1",
@@ -100,6 +101,10 @@ def trends(points: pd.DataFrame, confidence: float = 0.95, min_periods: int = 3)
     result["baseline_start"] = first["period_start"].dt.date
     result["latest_start"] = last["period_start"].dt.date
     result["baseline"], result["latest"] = first["value"], last["value"]
+    # The latest period's own limits (same scale): :func:`direction` calls a gap reversed
+    # only when they lie wholly on the other side of zero. Not stored (the store keeps
+    # the columns of its schema), only read on the way.
+    result["latest_limit_lower"], result["latest_limit_upper"] = last["lower"], last["upper"]
     change = last["value"] - first["value"]
     result["change"] = change
     result["change_lower"] = change - np.sqrt(
@@ -151,31 +156,40 @@ def trends(points: pd.DataFrame, confidence: float = 0.95, min_periods: int = 3)
 
 
 def direction(trend: pd.DataFrame, polarity: pd.Series) -> np.ndarray:
-    """Plain words for each trend: improving / worsening, widening / narrowing, or neither.
+    """Plain-word codes for each trend: improving / worsening, widening / narrowing, or neither.
 
-    A gap widens when its slope's limits exclude zero on the side that takes it away
-    from no difference (zero for an absolute gap or SII, zero on the log scale for a
-    ratio) and narrows when they exclude zero on the side that takes it towards it. The
-    side of zero is read from the trend line, not from single noisy points; a line that
-    crosses zero within the window is a gap that ``reversed`` (the group behind became
-    the group ahead), which is neither.
+    A word that says something moved needs the weighted slope's limits to exclude zero;
+    otherwise the code is ``no_significant_change`` (pages and reports print that slope
+    and its limits beside the word, so the two always agree). The side of zero a gap
+    started on is read from the trend line at the first period (steadier than one noisy
+    point). A gap widens when it moves away from no difference (zero for an absolute gap
+    or SII, zero on the log scale for a ratio) on that side and narrows when it moves
+    towards it, including a gap that closes and ends within sampling error of zero on the
+    other side. It is ``reversed`` only when the latest period's own interval lies wholly
+    on the other side of zero (the group behind is now significantly ahead: issue 17).
+    Needs the columns of :func:`trends`, including ``latest_limit_lower`` and
+    ``latest_limit_upper``.
 
-    >>> trend = pd.DataFrame({"series": ["gap_absolute"] * 3, "slope_per_year": [-2.0, 2.0, 6.0],
-    ...     "slope_lower": [-3.0, 1.0, 5.0], "slope_upper": [-1.0, 3.0, 7.0],
-    ...     "fitted_baseline": [-5.0, -5.0, -5.0], "fitted_latest": [-9.0, -1.0, 7.0]})
-    >>> direction(trend, pd.Series(["higher_is_better"] * 3)).tolist()
-    ['widening', 'narrowing', 'reversed']
+    >>> trend = pd.DataFrame({"series": ["gap_absolute"] * 4, "slope_per_year": [-2.0, 2.0, 6.0, 2.0],
+    ...     "slope_lower": [-3.0, 1.0, 5.0, 1.0], "slope_upper": [-1.0, 3.0, 7.0, 3.0],
+    ...     "fitted_baseline": [-5.0, -5.0, -5.0, -5.0], "fitted_latest": [-9.0, -1.0, 7.0, 1.0],
+    ...     "latest_limit_lower": [-10.0, -2.0, 6.0, -0.5], "latest_limit_upper": [-8.0, 0.0, 8.0, 2.5]})
+    >>> direction(trend, pd.Series(["higher_is_better"] * 4)).tolist()
+    ['widening', 'narrowing', 'reversed', 'narrowing']
     """
-    lower, upper = trend["slope_lower"].to_numpy(), trend["slope_upper"].to_numpy()
-    rising, falling = lower > 0, upper < 0
+    slope_lower, slope_upper = trend["slope_lower"].to_numpy(), trend["slope_upper"].to_numpy()
+    rising, falling = slope_lower > 0, slope_upper < 0
     is_value = (trend["series"] == "value").to_numpy()
     higher_better = (polarity == "higher_is_better").to_numpy()
     lower_better = (polarity == "lower_is_better").to_numpy()
     start = np.sign(trend["fitted_baseline"].to_numpy(dtype="float64"))
-    sign = np.sign(trend["fitted_latest"].to_numpy(dtype="float64"))
-    crossed = (start * sign) < 0
-    widening = ((rising & (sign > 0)) | (falling & (sign < 0))) & ~crossed
-    narrowing = ((rising & (sign < 0)) | (falling & (sign > 0))) & ~crossed
+    # A line that starts exactly at zero has no side of its own: take the latest's.
+    start = np.where(start == 0, np.sign(trend["fitted_latest"].to_numpy(dtype="float64")), start)
+    latest_limit_lower = trend["latest_limit_lower"].to_numpy(dtype="float64")
+    latest_limit_upper = trend["latest_limit_upper"].to_numpy(dtype="float64")
+    reversed_ = ((start < 0) & (latest_limit_lower > 0)) | ((start > 0) & (latest_limit_upper < 0))
+    widening = ((rising & (start > 0)) | (falling & (start < 0))) & ~reversed_
+    narrowing = ((rising & (start < 0)) | (falling & (start > 0))) & ~reversed_
     value_words = np.select(
         [
             (rising & higher_better) | (falling & lower_better),
@@ -187,8 +201,8 @@ def direction(trend: pd.DataFrame, polarity: pd.Series) -> np.ndarray:
         "no_significant_change",
     )
     gap_words = np.select(
-        [widening, narrowing, crossed & (rising | falling)],
-        ["widening", "narrowing", "reversed"],
+        [reversed_ & (rising | falling), widening, narrowing],
+        ["reversed", "widening", "narrowing"],
         "no_significant_change",
     )
     words: np.ndarray = np.where(is_value, value_words, gap_words)

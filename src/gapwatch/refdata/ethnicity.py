@@ -20,7 +20,8 @@ NOT_KNOWN = "Not stated/Not known"
 
 #: NHS Data Dictionary "Ethnic Category" (data element ETHNIC CATEGORY, 2001 Census based
 #: codes used across NHS datasets). Chinese (R) is placed in the ONS 2021 "Asian" group,
-#: as in Census 2021, so that rates by group share their denominators with the Census.
+#: as in Census 2021, so that rates by group share their denominators with the Census
+#: (the default grouping, ``census2021``); :data:`GROUPINGS` holds the alternative.
 _CATEGORIES: list[tuple[str, str, str]] = [
     ("A", "White - British", "White"),
     ("B", "White - Irish", "White"),
@@ -43,18 +44,37 @@ _CATEGORIES: list[tuple[str, str, str]] = [
 ]
 
 
-def ethnic_categories() -> pd.DataFrame:
-    """NHS Data Dictionary ethnic category codes with labels and their ONS high-level group.
+#: How the NHS codes are grouped into five high-level groups. The codes differ only in
+#: where Chinese (R) goes: ``census2021`` puts it under Asian, as ONS Census 2021 does
+#: (ONS, *Ethnic group classifications: Census 2021*), so that group rates can use Census
+#: denominators; ``nhs2001`` keeps the 2001 Census based grouping of the NHS Data
+#: Dictionary, whose code list files Chinese under "Other Ethnic Groups".
+GROUPINGS: dict[str, dict[str, str]] = {
+    "census2021": {},
+    "nhs2001": {"R": "Other"},
+}
+DEFAULT_GROUPING = "census2021"
+
+
+def ethnic_categories(grouping: str = DEFAULT_GROUPING) -> pd.DataFrame:
+    """NHS Data Dictionary ethnic category codes with labels and their high-level group.
 
     Codes A-H, J-N, P, R, S, Z (not stated) and 99 (not known), from the NHS Data
-    Dictionary element *Ethnic Category*. ``group`` is the ONS 2021 high-level group
-    (White, Mixed, Asian, Black, Other) or ``Not stated/Not known``; ``valid`` is False
-    for Z and 99, which say nothing about a person's ethnicity.
+    Dictionary element *Ethnic Category*. ``group`` is the high-level group (White, Mixed,
+    Asian, Black, Other) or ``Not stated/Not known``; ``valid`` is False for Z and 99, which
+    say nothing about a person's ethnicity. ``grouping`` is one of :data:`GROUPINGS`:
+    ``census2021`` (the default: Chinese under Asian, as in Census 2021) or ``nhs2001``
+    (Chinese under Other, as the NHS Data Dictionary's 2001-based list has it).
 
-    >>> ethnic_categories().set_index("code").loc["J", "group"]
-    'Asian'
+    >>> ethnic_categories().set_index("code").loc[["J", "R"], "group"].tolist()
+    ['Asian', 'Asian']
+    >>> ethnic_categories("nhs2001").set_index("code").loc["R", "group"]
+    'Other'
     """
+    if grouping not in GROUPINGS:
+        raise InputError(f"ethnic grouping {grouping!r}: choose one of {', '.join(GROUPINGS)}")
     frame = pd.DataFrame(_CATEGORIES, columns=["code", "label", "group"])
+    frame["group"] = frame["code"].map(GROUPINGS[grouping]).fillna(frame["group"])
     frame["valid"] = frame["group"] != NOT_KNOWN
     return frame
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from gapwatch import words
 from gapwatch.errors import InputError
 from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
@@ -116,7 +117,7 @@ def build_report(
     context = _Context(results, area_type, area_code, area_name, template, window, year)
     sections = [part for builder in spec.sections for part in builder(context)]
     first, last = context.coverage()
-    when = f"financial year {year} ({fmt.period(*window)})" if window else f"{fmt.period(first, last)}"
+    when = f"financial year {year} ({fmt.months(*window)})" if window else f"{fmt.months(first, last)}"
     return Report(
         template=template,
         title=spec.title.format(area=area_name, year=year or ""),
@@ -260,7 +261,10 @@ class _Context:
             ),
             ("Periods", when),
             ("Template", self.template + (f" {self.year}" if self.year else "")),
-            ("Results run", f"{self.results.run_id} ({run.get('name')}, finished {run.get('finished_at')})"),
+            (
+                "Results run",
+                f"{self.results.run_id} ({run.get('name')}, finished {fmt.day(run.get('finished_at'))})",
+            ),
             ("gapwatch version", str(run.get("gapwatch_version") or "")),
             ("Catalogue digest", str(run.get("catalogue_digest") or "")),
             ("Disclosure control", disclosure_text(run)),
@@ -346,8 +350,8 @@ def _window(
     if not inside.any():
         years = sorted({fmt.financial_year_of(value) for value in periods["period_start"]})
         raise InputError(
-            f"year {chosen}: no period of run {results.run_id} falls in {fmt.period(start, end)}; the run "
-            f"covers {fmt.period(periods['period_start'].min(), periods['period_end'].max())} (financial "
+            f"year {chosen}: no period of run {results.run_id} falls in {fmt.months(start, end)}; the run "
+            f"covers {fmt.months(periods['period_start'].min(), periods['period_end'].max())} (financial "
             f"years {', '.join(years)})"
         )
     return (start, end), f"{start.year}/{end.year % 100:02d}"
@@ -420,14 +424,17 @@ def _direction(trends: pd.DataFrame, breakdown: str, series: str) -> dict[str, A
 def _trend_sentence(subject: str, trend: dict[str, Any] | None, unit: str, confidence: float) -> str | None:
     if trend is None or fmt.missing(trend.get("direction")):
         return None
-    phrase = DIRECTION_WORDS.get(str(trend["direction"]), str(trend["direction"]).replace("_", " "))
+    phrase = DIRECTION_WORDS.get(str(trend["direction"]), words.code_words(trend["direction"]))
     sentence = (
-        f"Over {int(trend['periods'])} periods from {fmt.day(trend['baseline_start'])}, {subject} {phrase}"
+        f"Over {int(trend['periods'])} periods from {words.period_short(trend['baseline_start'])}, "
+        f"{subject} {phrase}"
     )
-    if fmt.is_finite(trend.get("change")) and trend.get("scale") != "log":
+    # The words rest on the weighted trend (monitor.trends.direction), so the trend and
+    # its limits are what is printed: a word and its number never disagree (issue 17).
+    if fmt.is_finite(trend.get("slope_per_year")) and trend.get("scale") != "log":
         sentence += (
-            f" (change {fmt.number(trend['change'])} {fmt.difference_unit(unit)}, "
-            f"{fmt.interval(trend.get('change_lower'), trend.get('change_upper'), confidence)})"
+            f" (trend {fmt.number(trend['slope_per_year'])} {fmt.difference_unit(unit)} a year, "
+            f"{fmt.interval(trend.get('slope_lower'), trend.get('slope_upper'), confidence)})"
         )
     return sentence + "."
 
@@ -440,7 +447,7 @@ ALERT_COLUMNS = [
     Column("breakdown_name", "Breakdown"),
     Column("rule_name", "Alert"),
     Column("severity", "Severity"),
-    Column("period_start", "Period starting", "date"),
+    Column("period_start", "Period", "period"),
     Column("message", "Message"),
 ]
 ALERT_SHEET_COLUMNS = [
@@ -701,7 +708,11 @@ def _gap_paragraph(context: _Context, indicator: dict[str, Any], latest: Any) ->
         text += (
             " The slope index of inequality (the modelled difference between the least and the most "
             f"deprived ends of the population) is {fmt.number(sii['value'])} {fmt.difference_unit(unit)} "
-            f"({fmt.interval(sii['lower'], sii['upper'], context.confidence)})."
+            f"({fmt.interval(sii['lower'], sii['upper'], context.confidence)}): "
+            + words.gap_phrase(
+                "sii", sii["value"], sii["lower"], sii["upper"], indicator.get("polarity"), unit
+            )
+            + "."
         )
     trends = context.trends(identifier)
     for subject, breakdown, series in (
@@ -823,7 +834,7 @@ def _board_indicator(context: _Context, indicator: dict[str, Any]) -> Section:
 
 COMPLETENESS_COLUMNS = [
     Column("source", "Input table"),
-    Column("period_start", "Quarter starting", "date"),
+    Column("period_start", "Quarter", "period"),
     Column("records", "Records", "count"),
     Column("ethnicity_valid", "Ethnicity recorded", "share"),
     Column("ethnicity_unknown", "Ethnicity not known or not stated", "share"),
@@ -846,7 +857,7 @@ COMPLETENESS_SHEET_COLUMNS = [
 ]
 DIMENSION_COMPLETENESS_COLUMNS = [
     Column("title", "Indicator"),
-    Column("period_start", "Period starting", "date"),
+    Column("period_start", "Period", "period"),
     *[Column(key, f"{name}: known", "share") for key, name in DIMENSIONS.items()],
     Column("ethnic_group_unknown", "Ethnicity: not known or not stated", "share"),
 ]
@@ -1231,7 +1242,7 @@ def _statement(context: _Context) -> list[Section]:
         ),
         Paragraph(
             f"This report gives that information for {context.area_name} for the financial year "
-            f"{context.year} ({fmt.period(start, end)}). Each indicator is shown by the four dimensions the "
+            f"{context.year} ({fmt.months(start, end)}). Each indicator is shown by the four dimensions the "
             "statement asks for, with the gap between the most and least deprived fifths (quintile 1 minus "
             "quintile 5), the slope index of inequality and the direction of their trends. Only periods "
             "within the financial year are tabulated; trend directions are estimated over every period of "
@@ -1260,11 +1271,11 @@ DIMENSION_COLUMNS = [
     Column("comparison", "Compared with area overall"),
 ]
 GAP_COLUMNS = [
-    Column("period_start", "Period starting", "date"),
-    Column("gap", "Quintile 1 minus 5", "value"),
+    Column("period_start", "Period", "period"),
+    Column("gap", "Quintile 1 minus 5 (most minus least deprived)", "value"),
     Column("gap_lower", "Lower limit", "value"),
     Column("gap_upper", "Upper limit", "value"),
-    Column("sii", "Slope index of inequality", "value"),
+    Column("sii", "Slope index of inequality (least minus most deprived)", "value"),
     Column("sii_lower", "Lower limit", "value"),
     Column("sii_upper", "Upper limit", "value"),
     Column("suppressed", "Built on suppressed counts", "flag"),
@@ -1346,7 +1357,7 @@ def _annual_indicator(context: _Context, indicator: dict[str, Any]) -> Section:
 CORE20_COLUMNS = [
     Column("title", "Indicator"),
     Column("area", "Core20PLUS5 area"),
-    Column("period_start", "Period starting", "date"),
+    Column("period_start", "Period", "period"),
     Column("core20_gap", "Core20 minus rest", "value"),
     Column("core20_lower", "Lower limit", "value"),
     Column("core20_upper", "Upper limit", "value"),

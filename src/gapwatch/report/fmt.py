@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from gapwatch import words
 from gapwatch.errors import InputError
 
 
@@ -84,23 +85,27 @@ def day(value: Any) -> str:
 
 
 def period(start: Any, end: Any) -> str:
-    """A reporting period in words.
+    """A reporting period's name as NHS readers write it (:func:`gapwatch.words.period_words`).
 
     >>> period(dt.date(2025, 1, 1), dt.date(2025, 3, 31))
-    'January to March 2025'
+    'Q4 2024/25 (January to March 2025)'
     >>> period(dt.date(2024, 4, 1), dt.date(2025, 3, 31))
-    'April 2024 to March 2025'
+    '2024/25 (April 2024 to March 2025)'
     >>> period(dt.date(2024, 4, 1), dt.date(2024, 4, 30))
     'April 2024'
     """
     if missing(start) or missing(end):
         return "no period"
-    first, last = pd.Timestamp(start), pd.Timestamp(end)
-    if (first.year, first.month) == (last.year, last.month):
-        return first.strftime("%B %Y")
-    if first.year == last.year:
-        return f"{first.strftime('%B')} to {last.strftime('%B %Y')}"
-    return f"{first.strftime('%B %Y')} to {last.strftime('%B %Y')}"
+    return words.period_words(start, end)
+
+
+def months(start: Any, end: Any) -> str:
+    """A span of months in words (:func:`gapwatch.words.months`).
+
+    >>> months(dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+    'April 2024 to March 2025'
+    """
+    return words.months(start, end)
 
 
 def with_unit(value: Any, unit: str) -> str:

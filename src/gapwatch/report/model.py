@@ -15,9 +15,10 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 import pandas as pd
 
+from gapwatch import words
 from gapwatch.report import fmt
 
-ColumnKind = Literal["text", "value", "count", "share", "date", "money", "flag"]
+ColumnKind = Literal["text", "value", "count", "share", "date", "period", "money", "flag"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ def _cell(value: Any, kind: ColumnKind, withheld: bool) -> Cell:
         return Cell(fmt.money(value), "num")
     if kind == "date":
         return Cell(fmt.day(value), "date")
+    if kind == "period":
+        # A period named as NHS readers write it (Q4 2025/26), from its first day.
+        return Cell(words.period_short(value), "date")
     if kind == "flag":
         return Cell("yes" if bool(value) else "no", "")
     return Cell(str(value), "")

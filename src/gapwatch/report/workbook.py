@@ -29,6 +29,7 @@ NUMBER_FORMATS = {
     "share": "0.0%",
     "money": "£#,##0",
     "date": "yyyy-mm-dd",
+    "period": "yyyy-mm-dd",
 }
 BOLD = Font(bold=True)
 HEADER_FILL_FONT = Font(bold=True, color="FFFFFF")
@@ -118,7 +119,7 @@ def _excel(value: Any, column: Column) -> Any:
     if column.kind in ("value", "count", "share", "money"):
         number = float(value)
         return number if pd.notna(number) else None
-    if column.kind == "date":
+    if column.kind in ("date", "period"):
         moment = pd.Timestamp(value)
         return moment.date() if isinstance(value, dt.date | pd.Timestamp | str) else moment.to_pydatetime()
     if column.kind == "flag":

@@ -20,7 +20,7 @@ import pandas as pd
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.stats._frames import text_from_codes
-from gapwatch.stats.compare import LABELS, comparison_codes
+from gapwatch.stats.compare import LABELS, comparison_codes, difference_codes
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
 from gapwatch.stats.medians import percentile_from_counts
@@ -291,13 +291,25 @@ def _comparisons(
     first[1:] = cell[order][1:] != cell[order][:-1]
     best_row = np.empty(int(cell.max()) + 1 if cell.size else 0, dtype=np.int64)
     best_row[cell[order][first]] = chosen_rows[order][first]
-    best_value = np.full(len(values), np.nan)
+    best_value, best_lower, best_upper = (np.full(len(values), np.nan) for _ in range(3))
     best_value[chosen_rows] = value[best_row[cell]]
+    best_lower[chosen_rows] = lower[best_row[cell]]
+    best_upper[chosen_rows] = upper[best_row[cell]]
     best = np.zeros(len(values), dtype=np.int8)
     for kind in ("higher_is_better", "lower_is_better"):
         rows = judged & (polarity == _POLARITY_CODES[kind])
         if rows.any():
-            best[rows] = comparison_codes(lower[rows], upper[rows], best_value[rows], kind)
+            # The best group is an estimate too (often a small group): the difference's
+            # MOVER interval must exclude zero, not one interval the other's point.
+            best[rows] = difference_codes(
+                value[rows],
+                lower[rows],
+                upper[rows],
+                best_value[rows],
+                best_lower[rows],
+                best_upper[rows],
+                kind,
+            )
     # Every group equal to the best value is "best": ties must not depend on row order.
     best[chosen_rows[value[chosen_rows] == best_value[chosen_rows]]] = len(LABELS)
     best[(group == OVERALL_GROUP).to_numpy(dtype=bool)] = 0

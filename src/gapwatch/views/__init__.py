@@ -20,6 +20,14 @@ from gapwatch.errors import StoreError
 from gapwatch.stats.spc import icon_note
 from gapwatch.store import Store
 
+# Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
+# where the monitor's alert sentences can use them too.
+from gapwatch.words import BREAKDOWN_NAMES as BREAKDOWN_NAMES
+from gapwatch.words import RULE_NAMES as RULE_NAMES
+from gapwatch.words import TARGET_STATUS_NAMES as TARGET_STATUS_NAMES
+from gapwatch.words import WITHIN_INTERVAL_NAMES as WITHIN_INTERVAL_NAMES
+from gapwatch.words import breakdown_name as breakdown_name
+
 #: Breakdowns shown by default on an indicator page, in order.
 PAGE_BREAKDOWNS = [
     "imd_quintile",
@@ -32,24 +40,6 @@ PAGE_BREAKDOWNS = [
     "autism",
     "serious_mental_illness",
 ]
-#: The guardrail rules' names for people, the same on the dashboard and in reports.
-RULE_NAMES = {
-    "average_improving_gap_widening": "Average improving, gap widening",
-    "most_deprived_falling_behind": "Most deprived falling behind",
-    "below_standard": "Below the standard",
-    "cant_see_gap": "Can't see the gap",
-    "special_cause": "Special-cause variation",
-}
-#: Where an area stands against a gap-reduction target, in words for people (the same on
-#: the dashboard and in reports; see gapwatch.monitor.targets for how it is decided).
-TARGET_STATUS_NAMES = {
-    "met": "Met",
-    "on_track": "On track",
-    "not_clearly_off_track": "Not clearly off track (within the margin of error)",
-    "off_track": "Off track",
-}
-#: Whether the trajectory's value lies inside the latest gap's confidence interval.
-WITHIN_INTERVAL_NAMES = {True: "Yes", False: "No"}
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
 AREA_TYPE_NAMES = {
     "england": "England",
@@ -59,31 +49,6 @@ AREA_TYPE_NAMES = {
     "local_authority": "Local authority",
     "provider": "Provider",
 }
-BREAKDOWN_NAMES = {
-    "overall": "Overall",
-    "imd_quintile": "Deprivation quintile (IMD, 1 = most deprived)",
-    "imd_decile": "Deprivation decile (IMD, 1 = most deprived)",
-    "core20": "Core20 (most deprived 20%) vs rest",
-    "ethnic_group": "Ethnic group",
-    "ethnic_category": "Ethnic category (NHS)",
-    "age_band": "Age band",
-    "sex": "Sex",
-    "learning_disability": "Learning disability",
-    "autism": "Autism",
-    "serious_mental_illness": "Serious mental illness",
-    HEAT_BREAKDOWN: "Deprivation quintile × ethnic group",
-}
-
-
-def breakdown_name(breakdown: str) -> str:
-    """A breakdown's name for people.
-
-    >>> breakdown_name("imd_quintile:sex")
-    'Deprivation quintile (IMD, 1 = most deprived) × Sex'
-    """
-    if breakdown in BREAKDOWN_NAMES:
-        return BREAKDOWN_NAMES[breakdown]
-    return " × ".join(BREAKDOWN_NAMES.get(part, part) for part in breakdown.split(":"))
 
 
 @dataclass

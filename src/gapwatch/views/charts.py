@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapwatch.views import TARGET_STATUS_NAMES
+from gapwatch.words import TARGET_STATUS_NAMES, code_words
 
 NHS_BLUE = "#005EB8"
 PALETTE = [NHS_BLUE, "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -147,10 +147,14 @@ def trend_chart(frame: pd.DataFrame, unit: str, title: str, colour_by: str | Non
 def xmr_chart(points: pd.DataFrame, title: str) -> dict[str, Any]:
     """A Making Data Count XmR chart: the values, the mean and the process limits."""
     frame = points.copy()
-    frame["variation"] = frame["variation"].fillna("common_cause")
+    # Plain names in the legend, never the codes (issue 17).
+    frame["variation"] = frame["variation"].fillna("common_cause").map(code_words)
     data = _records(frame, ["period_start", "value", "mean", "lower", "upper", "variation", "rules"])
     x = {"field": "period_start", "type": "temporal", "title": "Period starting"}
-    colours = {"domain": list(VARIATION_COLOURS), "range": list(VARIATION_COLOURS.values())}
+    colours = {
+        "domain": [code_words(code) for code in VARIATION_COLOURS],
+        "range": list(VARIATION_COLOURS.values()),
+    }
     layers = [
         {
             "mark": {"type": "line", "color": "#4C6272", "strokeDash": [4, 4]},

@@ -33,6 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from gapwatch import __version__, refdata
+from gapwatch import words as say
 from gapwatch.errors import GapwatchError
 from gapwatch.stats.spc import MIN_POINTS
 from gapwatch.store import open_store
@@ -72,6 +73,10 @@ SECURITY_HEADERS = {
 
 class NotFoundError(Exception):
     """A page or record the URL names does not exist in this run."""
+
+
+class BadValueError(Exception):
+    """A URL parameter has the right shape but no meaning (a date like 2026-13-45)."""
 
 
 class _Metadata:
@@ -114,9 +119,8 @@ def _limits(lower: Any, upper: Any) -> str:
 
 
 def _words(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return str(value).replace("_", " ")
+    # Every code a person reads is named in one place (views.words), never shown raw.
+    return say.code_words(value)
 
 
 def _svg(spec: dict[str, Any]) -> Markup:
@@ -152,7 +156,14 @@ def create_app(location: str) -> FastAPI:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     environment = templates.env
     environment.filters.update(
-        number=_number, count=_count, limits=_limits, words=_words, breakdown=breakdown_name
+        number=_number,
+        count=_count,
+        limits=_limits,
+        words=_words,
+        breakdown=breakdown_name,
+        period=say.period_words,
+        period_short=say.period_short,
+        day=say.day,
     )
     environment.globals.update(
         area_type_names=AREA_TYPE_NAMES,
@@ -160,6 +171,7 @@ def create_app(location: str) -> FastAPI:
         target_status_names=TARGET_STATUS_NAMES,
         within_interval_names=WITHIN_INTERVAL_NAMES,
         version=__version__,
+        gap_phrase=say.gap_phrase,
     )
     metadata = _Metadata()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -210,7 +222,11 @@ def create_app(location: str) -> FastAPI:
             raise NotFoundError(f"indicator {indicator_id} has no periods in this run")
         if period is None:
             return max(periods)
-        chosen = dt.date.fromisoformat(period)
+        try:
+            chosen = dt.date.fromisoformat(period)
+        except ValueError:
+            # The pattern lets 2026-13-45 through; it is the asker's mistake, not ours.
+            raise BadValueError(f"not a valid value for: period ({period} is not a date)") from None
         if chosen not in periods:
             raise NotFoundError(f"period {period} is not one of {indicator_id}'s periods")
         return chosen
@@ -244,7 +260,7 @@ def create_app(location: str) -> FastAPI:
                 area=area,
                 area_name=name,
                 area_type=area_type,
-                card=_records(card),
+                card=_with_period_ends(_records(card), found),
                 sparks=sparks,
                 alerts=_records(alerts.head(50)),
                 alert_total=len(alerts),
@@ -314,7 +330,10 @@ def create_app(location: str) -> FastAPI:
                     chart.trend_chart(
                         gap_series.assign(
                             measure=gap_series["measure"].map(
-                                {"gap_absolute": "Quintile 1 minus 5", "sii": "Slope index of inequality"}
+                                {
+                                    "gap_absolute": "Quintile 1 minus 5 (most minus least deprived)",
+                                    "sii": "Slope index of inequality (least minus most deprived)",
+                                }
                             )
                         ),
                         unit,
@@ -338,9 +357,7 @@ def create_app(location: str) -> FastAPI:
                 charts_html["heat"] = _svg(
                     chart.heat_chart(heat, unit, "Deprivation quintile × ethnic group")
                 )
-            periods = found.periods.loc[
-                found.periods["indicator_id"] == indicator_id, "period_start"
-            ].tolist()
+            periods, period_ends = _periods_of(found, indicator_id)
             return page(
                 request,
                 "indicator.html",
@@ -348,9 +365,10 @@ def create_app(location: str) -> FastAPI:
                 **context,
                 rows=_records(values),
                 charts=charts_html,
-                measures=_records(current),
+                measures=_measure_rows(_records(current), indicator),
                 england=_records(england),
                 periods=periods,
+                period_ends=period_ends,
                 breakdowns=[*PAGE_BREAKDOWNS, HEAT_BREAKDOWN],
                 spc=_records(spc),
                 alerts=_records(found.alerts(area_type, area_code).query("indicator_id == @indicator_id")),
@@ -404,9 +422,7 @@ def create_app(location: str) -> FastAPI:
                     shapes = boundaries[0]()
                     code = _code_property(shapes, boundaries[1])
                     charts_html["map"] = _svg(chart.map_chart(shapes, frame, code, unit, "Map of the gap"))
-            periods = found.periods.loc[
-                found.periods["indicator_id"] == indicator_id, "period_start"
-            ].tolist()
+            periods, period_ends = _periods_of(found, indicator_id)
             return page(
                 request,
                 "compare.html",
@@ -417,6 +433,7 @@ def create_app(location: str) -> FastAPI:
                 rows=_records(frame),
                 charts=charts_html,
                 periods=periods,
+                period_ends=period_ends,
                 compare_types=COMPARE_TYPES,
             )
 
@@ -426,13 +443,18 @@ def create_app(location: str) -> FastAPI:
             if area:
                 area_type, area_code, name = parse_area(found, area)
             frame = getattr(found, method)(area_type, area_code)
+            titles = dict(zip(found.indicators["indicator_id"], found.indicators["title"], strict=True))
+            rows = _records(frame.head(2000))
+            for row in rows:
+                # People read an indicator's title, never its id.
+                row["title"] = titles.get(row.get("indicator_id"), row.get("indicator_id"))
             return page(
                 request,
                 template,
                 found,
                 area=area or "",
                 area_name=name,
-                rows=_records(frame.head(2000)),
+                rows=rows,
                 total=len(frame),
                 **extra,
             )
@@ -659,6 +681,10 @@ def create_app(location: str) -> FastAPI:
     async def not_found(request: Request, problem: NotFoundError) -> Response:
         return error(request, 404, str(problem))
 
+    @app.exception_handler(BadValueError)
+    async def bad_value(request: Request, problem: BadValueError) -> Response:
+        return error(request, 422, str(problem))
+
     @app.exception_handler(GapwatchError)
     async def gapwatch_error(request: Request, problem: GapwatchError) -> Response:
         return error(request, 503, problem.message)
@@ -682,6 +708,45 @@ def create_app(location: str) -> FastAPI:
         return error(request, 500, "something went wrong on our side; the error has been logged")
 
     return app
+
+
+def _periods_of(found: Results, indicator_id: str) -> tuple[list[dt.date], dict[dt.date, dt.date]]:
+    """An indicator's period starts (for URLs) and the end of each (for naming it)."""
+    mine = found.periods.loc[found.periods["indicator_id"] == indicator_id]
+    return mine["period_start"].tolist(), dict(zip(mine["period_start"], mine["period_end"], strict=True))
+
+
+def _with_period_ends(rows: list[dict[str, Any]], found: Results) -> list[dict[str, Any]]:
+    """Scorecard rows with their period's end, so the period can be named (Q4 2025/26)."""
+    ends = {
+        (str(key), value.isoformat()[:10]): end
+        for key, value, end in found.periods[["indicator_id", "period_start", "period_end"]].itertuples(
+            index=False
+        )
+    }
+    for row in rows:
+        row["period_end"] = ends.get((str(row.get("indicator_id")), str(row.get("period_start"))))
+    return rows
+
+
+#: Breakdowns whose first group is the most deprived: their gaps get a phrase in words.
+DEPRIVATION_BREAKDOWNS = ("imd_quintile", "imd_decile", "core20")
+
+
+def _measure_rows(rows: list[dict[str, Any]], indicator: dict[str, Any]) -> list[dict[str, Any]]:
+    """Gap measures with their names and, for deprivation, which end fares worse in words."""
+    for row in rows:
+        row["in_words"] = ""
+        if row.get("breakdown") in DEPRIVATION_BREAKDOWNS and row.get("measure") in ("gap_absolute", "sii"):
+            row["in_words"] = say.gap_phrase(
+                str(row["measure"]),
+                row.get("value"),
+                row.get("lower"),
+                row.get("upper"),
+                indicator.get("polarity"),
+                str(indicator.get("unit") or ""),
+            )
+    return rows
 
 
 def _code_property(shapes: dict[str, Any], preferred: str) -> str:
