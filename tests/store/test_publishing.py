@@ -281,3 +281,51 @@ def test_postgres_readers_filter_through_indexes_led_by_the_run() -> None:
     finally:
         _drop(location)
         store.close()
+
+
+_PUBLISHER = textwrap.dedent(
+    """
+    import sys
+    import pandas as pd
+    from gapwatch.store import open_store
+    location, runs = sys.argv[1], int(sys.argv[2])
+    values = pd.DataFrame({"indicator_id": "x", "area_type": "icb", "area_code": [f"E{i}" for i in range(50_000)],
+                           "breakdown": "overall", "group": "all", "value": 1.0})
+    for number in range(1, runs + 1):
+        store = open_store(location)
+        try:
+            with store.writing():
+                store.publish({"run_id": f"run-{number}", "finished_at": pd.Timestamp(2024, 1, number)},
+                              {"indicator_values": values})
+                store.replace_monitor(f"run-{number}", {"alerts": pd.DataFrame({"indicator_id": ["x"]})})
+        finally:
+            store.close()
+    """
+)
+
+
+def test_the_dashboard_answers_every_request_while_runs_publish(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from gapwatch.web.app import create_app
+
+    location = str(tmp_path / "results.duckdb")
+    store = open_store(location)
+    store.publish({"run_id": "run-0", "finished_at": pd.Timestamp("2023-12-01")}, _values(10))
+    store.close()
+    client = TestClient(create_app(location))
+    publisher = subprocess.Popen(
+        [sys.executable, "-c", _PUBLISHER, location, "3"], stderr=subprocess.PIPE, text=True
+    )
+    statuses: list[int] = []
+    seen: set[int] = set()
+    while publisher.poll() is None or not statuses:
+        response = client.get("/api/runs")
+        statuses.append(response.status_code)
+        if response.status_code == 200:
+            seen.add(len(response.json()))
+    _, error = publisher.communicate()
+    assert publisher.returncode == 0, error
+    assert set(statuses) == {200}, [status for status in statuses if status != 200][:5]
+    assert len(client.get("/api/runs").json()) == 4
+    assert len(statuses) > 10
