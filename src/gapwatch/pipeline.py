@@ -208,6 +208,8 @@ def run(
                     then(results, run_id)
                 except GapwatchError as error:
                     raise type(error)(f"run {run_id} was not published: {error.message}") from error
+            pause_point("publish:commit")
+        pause_point("published")
     finally:
         results.close()
     return RunSummary(run_id, location, len(catalogue), len(safe_values), time.perf_counter() - clock)

@@ -126,7 +126,6 @@ class Store:
                 self._rollback()
                 raise
             self._depth = 0
-            pause_point("publish:commit")
             with deferred_interrupt():
                 try:
                     self._commit()
@@ -142,7 +141,6 @@ class Store:
         finally:
             self._depth = 0
             self._on_commit = []
-        pause_point("published")
 
     def on_commit(self, hook: Callable[[], None]) -> None:
         """Call ``hook`` right after the current :meth:`writing` block is published."""
