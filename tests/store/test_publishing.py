@@ -329,3 +329,12 @@ def test_the_dashboard_answers_every_request_while_runs_publish(tmp_path: Path) 
     assert set(statuses) == {200}, [status for status in statuses if status != 200][:5]
     assert len(client.get("/api/runs").json()) == 4
     assert len(statuses) > 10
+
+
+def test_a_duckdb_publish_keeps_the_permissions_of_the_store_file(tmp_path: Path) -> None:
+    location = tmp_path / "results.duckdb"
+    store = open_store(str(location))
+    location.chmod(0o640)
+    store.publish({"run_id": "run-1", "finished_at": pd.Timestamp("2024-07-01")}, _values(3))
+    store.close()
+    assert location.stat().st_mode & 0o777 == 0o640

@@ -164,6 +164,8 @@ class DuckDBStore(Store):
             copy = self.path.with_name(f".{self.path.name}.{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}")
             if self.path.is_file():
                 shutil.copyfile(self.path, copy)
+                # The published file keeps whatever permissions its owner gave it.
+                shutil.copymode(self.path, copy)
             self._copy = copy
             self._session = duckdb.connect(str(copy))
             self._lock = lock
