@@ -94,6 +94,8 @@ class DuckDBStore(Store):
             # Opened now: the reader keeps this snapshot until it closes, whatever is published.
             self._reader = self._attach()
             return
+        if path.exists() and not path.is_file():
+            self._attach().close()  # fails with DuckDB's own account of what is there
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
