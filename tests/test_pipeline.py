@@ -357,3 +357,43 @@ def test_monitor_without_a_store_is_one_line(tmp_path: Path, capsys: pytest.Capt
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: ")
     assert "none.duckdb: no results store there" in " ".join(error.split())
+
+
+def test_a_run_and_its_monitor_tables_are_published_together_or_not_at_all(
+    synthetic_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from gapwatch.errors import StoreError
+    from gapwatch.monitor import monitor
+    from gapwatch.store import READABLE_TABLES, Store
+    from tests.store.processes import small_config
+
+    location = tmp_path / "results.duckdb"
+    config = small_config(tmp_path, synthetic_data, str(location))
+
+    def monitor_then_fail(store: Store, run_id: str) -> None:
+        monitor(store, run_id)  # the monitor tables are written into the publication...
+        raise StoreError("disk full")  # ...which then fails: neither the run nor they appear
+
+    with pytest.raises(StoreError, match=r"^run \S+ was not published: disk full$"):
+        run(load_config(config), then=monitor_then_fail)
+    store = open_store(str(location), read_only=True)
+    try:
+        assert store.runs().empty
+        for table in READABLE_TABLES:
+            assert store.query(f"SELECT count(*) AS n FROM {table}")["n"].iloc[0] == 0, table
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["run", str(config), "--no-monitor"]) == 0
+    assert "monitor: not run" in " ".join(capsys.readouterr().err.split())
+    assert main(["run", str(config)]) == 0
+    store = open_store(str(location), read_only=True)
+    try:
+        runs = store.runs()
+        # Newest first: the monitored run says so; the other says its monitor was not run,
+        # so that no reader takes its empty alerts for good news.
+        assert list(runs["monitor"]) == ["complete", "not run"]
+        assert not store.read("trends", runs["run_id"].iloc[0]).empty
+        assert store.read("trends", runs["run_id"].iloc[1]).empty
+    finally:
+        store.close()

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -21,14 +22,17 @@ from gapwatch import __version__, refdata
 from gapwatch.disclosure import apply_policy, control_completeness
 from gapwatch.engine.backends import Engine, engine_for, find_input
 from gapwatch.engine.counts import count
-from gapwatch.errors import ConfigError, InputError
+from gapwatch.errors import ConfigError, GapwatchError, InputError
 from gapwatch.model.catalogue import Catalogue
 from gapwatch.model.config import RunConfig
 from gapwatch.stats.indicators import indicator_values, inequality_measures
-from gapwatch.store import new_run_id, open_store, run_record
+from gapwatch.store import MONITOR_NOT_RUN, Store, new_run_id, open_store, run_record
+from gapwatch.store.faults import pause_point
 
 #: Called with (stage, detail, step, steps); steps is 0 when a stage has no count.
 Progress = Callable[[str, str, int, int], None]
+#: Called with the store being written and the new run's id, before anything is visible.
+BeforePublishing = Callable[[Store, str], None]
 
 
 @dataclass(frozen=True)
@@ -107,12 +111,20 @@ def run(
     store: str | None = None,
     backend: str | None = None,
     progress: Progress | None = None,
+    then: BeforePublishing | None = None,
+    published: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Run the configured catalogue and publish the results atomically to the store."""
+    """Run the configured catalogue and publish the results atomically to the store.
+
+    ``then`` (the monitor, for ``gapwatch run``) writes into the same publication: readers
+    see the run and what ``then`` wrote together, or neither. ``published`` is called with
+    the run id at the instant it becomes visible (so that a Ctrl-C report is true).
+    """
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
 
     def report(stage: str, detail: str = "", step: int = 0, steps: int = 0) -> None:
+        pause_point(stage)
         if progress:
             progress(stage, detail, step, steps)
 
@@ -162,30 +174,42 @@ def run(
     results = open_store(location)
     try:
         run_id = new_run_id(started)
-        results.publish(
-            run_record(
-                run_id=run_id, name=config.name, started_at=started.replace(tzinfo=None),
-                finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), backend=kind,
-                disclosure_policy=config.disclosure.policy, disclosure_threshold=config.disclosure.threshold,
-                disclosure_rounding=config.disclosure.rounding, confidence=config.confidence,
-                config=config.model_dump(mode="json"), catalogue_digest=catalogue.digest,
-                gapwatch_version=__version__, indicators=len(catalogue), cells=len(safe_values),
-                seconds=time.perf_counter() - clock,
-            ),
-            {
-                "indicators": indicators,
-                "areas": _areas(safe_values),
-                "indicator_values": safe_values,
-                "inequality_measures": safe_measures,
-                "linkage": counts.linkage,
-                "completeness": control_completeness(
-                    counts.completeness,
-                    config.disclosure.policy,
-                    config.disclosure.threshold,
-                    config.disclosure.rounding,
+        with results.writing():
+            if published is not None:
+                results.on_commit(partial(published, run_id))
+            results.publish(
+                run_record(
+                    run_id=run_id, name=config.name, started_at=started.replace(tzinfo=None),
+                    finished_at=dt.datetime.now(dt.UTC).replace(tzinfo=None), backend=kind,
+                    disclosure_policy=config.disclosure.policy,
+                    disclosure_threshold=config.disclosure.threshold,
+                    disclosure_rounding=config.disclosure.rounding, confidence=config.confidence,
+                    config=config.model_dump(mode="json"), catalogue_digest=catalogue.digest,
+                    gapwatch_version=__version__, indicators=len(catalogue), cells=len(safe_values),
+                    seconds=time.perf_counter() - clock, monitor=MONITOR_NOT_RUN,
                 ),
-            },
-        )  # fmt: skip
+                {
+                    "indicators": indicators,
+                    "areas": _areas(safe_values),
+                    "indicator_values": safe_values,
+                    "inequality_measures": safe_measures,
+                    "linkage": counts.linkage,
+                    "completeness": control_completeness(
+                        counts.completeness,
+                        config.disclosure.policy,
+                        config.disclosure.threshold,
+                        config.disclosure.rounding,
+                    ),
+                },
+            )  # fmt: skip
+            if then is not None:
+                pause_point("monitor")
+                try:
+                    then(results, run_id)
+                except GapwatchError as error:
+                    raise type(error)(f"run {run_id} was not published: {error.message}") from error
+            pause_point("publish:commit")
+        pause_point("published")
     finally:
         results.close()
     return RunSummary(run_id, location, len(catalogue), len(safe_values), time.perf_counter() - clock)

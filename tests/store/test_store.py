@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -15,7 +10,7 @@ import pytest
 
 from gapwatch.errors import StoreError
 from gapwatch.store import SCHEMA, DuckDBStore, open_store
-from tests.conftest import require_postgres, write_config
+from tests.conftest import require_postgres
 
 
 def _tables(rows: int) -> dict[str, pd.DataFrame]:
@@ -76,37 +71,6 @@ def test_a_failed_publish_leaves_the_last_good_run_intact(tmp_path: Path) -> Non
         assert everything.to_dict("records") == [{"run_id": "good", "n": 2}]
     finally:
         store.close()
-
-
-@pytest.mark.slow
-def test_a_killed_run_leaves_the_last_good_run_readable(synthetic_data: Path, tmp_path: Path) -> None:
-    config = write_config(tmp_path, synthetic_data, areas=["england", "icb", "sub_icb"])
-    command = [sys.executable, "-m", "gapwatch.cli.main", "run", str(config)]
-    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    assert subprocess.run(command, capture_output=True, env=environment, check=False).returncode == 0
-    store = open_store(str(tmp_path / "results.duckdb"))
-    good = store.latest_run()
-    rows = len(store.read("indicator_values"))
-    store.close()
-    # Kill the second run at several moments, including while it publishes.
-    for delay in (0.5, 3.0, 6.0, 9.0):
-        process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment
-        )
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        store = open_store(str(tmp_path / "results.duckdb"))
-        try:
-            runs = store.runs()
-            assert good in set(runs["run_id"])
-            assert len(store.read("indicator_values", good)) == rows
-            orphans = store.query(
-                "SELECT count(*) AS n FROM indicator_values WHERE run_id NOT IN (SELECT run_id FROM runs)"
-            )
-            assert int(orphans["n"].iloc[0]) == 0
-        finally:
-            store.close()
 
 
 def test_schema_document_lists_every_column() -> None:

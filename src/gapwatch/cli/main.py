@@ -49,15 +49,21 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (0 success, 1 bad input, 2 usage)."""
+    """Run the command line; return the exit status (0 success, 1 bad input, 2 usage, 130 Ctrl-C)."""
+    from gapwatch.cli.interrupted import Interrupted
+
     _register()
     try:
-        app(args=argv, standalone_mode=False)
+        status = app(args=argv, standalone_mode=False)
     except GapwatchError as error:
         _stderr.print(f"[bold red]error:[/] {error.message}", soft_wrap=True)
         return 1
+    except Interrupted as interrupted:
+        # A command that publishes says what it left published (gapwatch.cli.interrupted).
+        _stderr.print(interrupted.message, soft_wrap=True)
+        return 130
     except KeyboardInterrupt:
-        _stderr.print("interrupted: nothing was published")
+        _stderr.print("interrupted")
         return 130
     except SystemExit as exit_:
         return int(exit_.code or 0)
@@ -72,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         if type(error).__name__ == "Abort":
             return 1
         raise
+    # Without standalone mode, typer returns the status of an Exit instead of exiting; it
+    # turns a Ctrl-C that no command handled into Exit(130).
+    if isinstance(status, int) and not isinstance(status, bool):
+        if status == 130:
+            _stderr.print("interrupted")
+        return status
     return 0
 
 

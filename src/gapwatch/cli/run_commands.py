@@ -12,11 +12,13 @@ from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.progress import Progress as ProgressBar
 
+from gapwatch.cli.interrupted import Interrupted, Publication
 from gapwatch.errors import StoreError
 
 if TYPE_CHECKING:
     from gapwatch.model.config import RunConfig
     from gapwatch.monitor import MonitorSummary
+    from gapwatch.store import Store
 
 Progress = Callable[[str, str, int, int], None]
 _console = Console(stderr=True, highlight=False)
@@ -33,7 +35,7 @@ STAGES = {
 
 
 @contextmanager
-def _progress() -> Iterator[Progress]:
+def _progress(state: Publication | None = None) -> Iterator[Progress]:
     with ProgressBar(
         TextColumn("{task.description:<34}"), BarColumn(), TextColumn("{task.fields[detail]}", style="dim"),
         TimeElapsedColumn(), console=_console, transient=True,
@@ -41,6 +43,8 @@ def _progress() -> Iterator[Progress]:
         tasks: dict[str, TaskID] = {}
 
         def report(stage: str, detail: str, step: int, steps: int) -> None:
+            if state is not None:
+                state.stage(stage, STAGES.get(stage, stage))
             for name, task in tasks.items():
                 if name != stage and bar.tasks[task].stop_time is None:
                     bar.update(task, completed=1, total=1, detail="")
@@ -78,17 +82,25 @@ def run(
     watching = with_monitor and settings.monitor.enabled
     if watching:
         _check_monitor_settings(settings)
-    with _progress() as report:
-        summary = run_pipeline(settings, store, backend, progress=report)
-        guardrails = None
-        if watching:
-            guardrails = _monitor_run(settings, summary.store, summary.run_id, report)
+    state = Publication()
+    guardrails: list[MonitorSummary] = []
+    try:
+        with _progress(state) as report:
+            summary = run_pipeline(
+                settings, store, backend, progress=report,
+                then=_monitor_step(settings, report, guardrails) if watching else None,
+                published=lambda run_id: state.published(run_id, watching),
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        raise state.interrupted() from None
     _console.print(
         f"published run {summary.run_id}: {summary.indicators} indicators, {summary.cells:,} cells "
         f"in {summary.seconds:.1f} s -> {summary.store}"
     )
-    if guardrails is not None:
-        _print_monitor(guardrails)
+    if guardrails:
+        _print_monitor(guardrails[0])
+    elif not watching:
+        _console.print("monitor: not run (--no-monitor): the run has no alerts, trends or targets")
 
 
 def _check_monitor_settings(settings: RunConfig) -> None:
@@ -103,25 +115,30 @@ def _check_monitor_settings(settings: RunConfig) -> None:
     )
 
 
-def _monitor_run(settings: RunConfig, location: str, run_id: str, report: Progress) -> MonitorSummary:
+def _monitor_step(
+    settings: RunConfig, report: Progress, done: list[MonitorSummary]
+) -> Callable[[Store, str], None]:
+    """The monitor, run inside the run's publication so that both are published together."""
     from gapwatch.monitor import monitor as monitor_store
-    from gapwatch.store import open_store
 
     def resolve(path: str | None) -> Path | None:
         return None if path is None else settings.resolve(path)
 
-    results = open_store(location)
-    try:
-        return monitor_store(
-            results,
-            run_id,
-            resolve(settings.monitor.rules),
-            resolve(settings.monitor.targets),
-            resolve(settings.monitor.costs),
-            progress=lambda stage, detail, step, steps: report("monitor", f"{stage} {detail}".strip(), 0, 0),
+    def step(results: Store, run_id: str) -> None:
+        done.append(
+            monitor_store(
+                results,
+                run_id,
+                resolve(settings.monitor.rules),
+                resolve(settings.monitor.targets),
+                resolve(settings.monitor.costs),
+                progress=lambda stage, detail, step, steps: report(
+                    "monitor", f"{stage} {detail}".strip(), 0, 0
+                ),
+            )
         )
-    finally:
-        results.close()
+
+    return step
 
 
 def _print_monitor(summary: MonitorSummary) -> None:
@@ -148,8 +165,9 @@ def monitor(
     if not store.startswith(("postgresql://", "postgres://")) and not Path(store).is_file():
         raise StoreError(f"{store}: no results store there (run gapwatch run or gapwatch demo first)")
     results = open_store(store)
+    replaced: list[str] = []
     try:
-        with _progress() as report:
+        with _progress() as report, results.writing():
             summary = monitor_store(
                 results,
                 run_id,
@@ -160,6 +178,14 @@ def monitor(
                     "monitor", f"{stage} {detail}".strip(), 0, 0
                 ),
             )
+            results.on_commit(lambda: replaced.append(summary.run_id))
+    except KeyboardInterrupt:
+        which = f"run {run_id}" if run_id else "the latest run"
+        if replaced:
+            raise Interrupted(
+                f"interrupted after the new monitor tables of run {replaced[0]} were published"
+            ) from None
+        raise Interrupted(f"interrupted: the monitor tables of {which} were not changed") from None
     finally:
         results.close()
     _console.print(f"monitored run {summary.run_id} in {summary.seconds:.1f} s -> {store}")
@@ -209,9 +235,17 @@ def demo(
         DEMO_CONFIG.format(config=config_path, start=window.first.strftime("%Y-%m"), end=str(end)[:7])
     )
     settings = load_config(config_path)
-    with _progress() as report:
-        summary = run_pipeline(settings, progress=report)
-        guardrails = _monitor_run(settings, summary.store, summary.run_id, report)
+    state = Publication()
+    done: list[MonitorSummary] = []
+    try:
+        with _progress(state) as report:
+            summary = run_pipeline(
+                settings, progress=report, then=_monitor_step(settings, report, done),
+                published=lambda run_id: state.published(run_id, True),
+            )  # fmt: skip
+    except KeyboardInterrupt:
+        raise state.interrupted() from None
+    guardrails = done[0]
     _console.print(
         f"\n[bold]gapwatch demo[/]\n  data:    {data}\n  config:  {config_path}\n"
         f"  results: {summary.store} (run {summary.run_id}: {summary.indicators} indicators, "
