@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 #: The keys of a cell other than its indicator and period.
 GROUP_KEYS = ["area_type", "area_code", "breakdown", "group"]
-#: The order cells are kept in (see :data:`gapwatch.engine.counts.CELL_ORDER`).
-_ORDER = ["period_start", "area_type", "area_code", "breakdown", "group"]
+#: pandas' default text dtype (the engine's cells hold their text in it).
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 
 
 def with_population(cells: pd.DataFrame, people: pd.DataFrame, breakdowns: list[str]) -> pd.DataFrame:
@@ -52,27 +53,81 @@ def with_population(cells: pd.DataFrame, people: pd.DataFrame, breakdowns: list[
     0  female        0.0         90.0
     1    male        3.0        100.0
     """
-    events = cells.drop(columns=["denominator"], errors="ignore")
-    with_people = people.loc[
-        people["breakdown"].isin(breakdowns).to_numpy(dtype=bool)
-        & (people["population"].to_numpy(dtype="float64") > 0),
-        [*GROUP_KEYS, "population"],
-    ]
-    periods = events[["period_start", "period_end"]].drop_duplicates(ignore_index=True)
-    if events.empty or with_people.empty:
-        joined = events.merge(people[[*GROUP_KEYS, "population"]], on=GROUP_KEYS, how="left")
-        return joined.rename(columns={"population": "denominator"})
-    # Every (period, group with people): a cross product of a few periods and the groups.
-    grid = periods.merge(with_people, how="cross")
-    keys = ["period_start", "period_end", *GROUP_KEYS]
-    joined = events.merge(grid, on=keys, how="outer", sort=False)
-    counted = [column for column in ("numerator", "sum", "sum_squares") if column in events.columns]
-    # Cells added for groups with people but no events: no events is a count of 0.
-    joined[counted] = joined[counted].fillna(0.0)
-    joined["indicator_id"] = str(events["indicator_id"].iloc[0])
-    joined = joined.rename(columns={"population": "denominator"})
-    # Sorted by integer codes of each key (sorted factorisation), as the engine orders
-    # cells: sorting Python date objects and text row by row was slow.
-    codes = [pd.factorize(joined[column], sort=True)[0] for column in reversed(_ORDER)]
-    order = np.lexsort(codes)
-    return joined.take(order).reset_index(drop=True)[[*events.columns, "denominator"]]
+    events = cells.drop(columns=["denominator"], errors="ignore").reset_index(drop=True)
+    if events.empty:
+        return events.assign(denominator=pd.Series(dtype="float64"))
+    # Integer ids of every (area type, area, breakdown, group) of the events and the people,
+    # numbered in the order of their text: joins, completion and ordering then work on one
+    # integer key, not on text (with millions of cells, merging on text took half a minute).
+    both = pd.concat([events[GROUP_KEYS], people[GROUP_KEYS]], ignore_index=True)
+    codes = [pd.factorize(both[column], sort=True) for column in GROUP_KEYS]
+    ids = _ordered_ids([code for code, _ in codes])
+    size = int(ids.max()) + 1
+    event_ids, people_ids = ids[: len(events)], ids[len(events) :]
+    population = np.full(size, np.nan)
+    population[people_ids] = people["population"].to_numpy(dtype="float64")
+    period, starts = pd.factorize(events["period_start"], sort=True)
+    ends = np.empty(len(starts), dtype=object)
+    ends[period] = events["period_end"].to_numpy(dtype=object)
+    event_keys = period.astype(np.int64) * size + event_ids
+    # Every period of the events × every group with people of the indicator's breakdowns.
+    wanted = people["breakdown"].isin(breakdowns).to_numpy(dtype=bool) & (
+        people["population"].to_numpy(dtype="float64") > 0
+    )
+    grid = (np.arange(len(starts), dtype=np.int64)[:, None] * size + people_ids[wanted][None, :]).ravel()
+    # Keys not among the events' (marking a table of every key where it is small: numpy's
+    # set operations on millions of keys were most of the time).
+    if len(starts) * size <= max(8 * len(grid), 1 << 24):
+        present = np.zeros(len(starts) * size, dtype=bool)
+        present[event_keys] = True
+        added = grid[~present[grid]]
+    else:
+        added = grid[~np.isin(grid, event_keys, kind="sort")]
+    keys = np.concatenate([event_keys, added])
+    # In order of period, then of area type, area, breakdown and group (ids follow the text).
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    group_ids, period_codes = keys % size, keys // size
+    out: dict[str, object] = {}
+    for column in events.columns:
+        if column in GROUP_KEYS:
+            # Each row's label looked up from the column's few distinct labels, in Arrow.
+            index = GROUP_KEYS.index(column)
+            code_of = np.zeros(size, dtype=np.int64)
+            code_of[ids] = codes[index][0]
+            labels = pa.array(np.asarray(codes[index][1], dtype=object), type=pa.large_string())
+            taken = pd.array(labels.take(pa.array(code_of[group_ids])), dtype=_TEXT)
+            out[column] = taken if events[column].dtype == _TEXT else taken.astype(events[column].dtype)
+        elif column == "period_start":
+            out[column] = np.asarray(starts, dtype=object)[period_codes]
+        elif column == "period_end":
+            out[column] = ends[period_codes]
+        elif column == "indicator_id":
+            out[column] = np.full(len(keys), str(events[column].iloc[0]), dtype=object)
+        elif column in ("numerator", "sum", "sum_squares"):
+            # Cells added for groups with people but no events: no events is a count of 0.
+            counted = np.concatenate([events[column].to_numpy(dtype="float64"), np.zeros(len(added))])
+            out[column] = counted[order]
+        else:
+            filled = np.concatenate([events[column].to_numpy(dtype=object), np.full(len(added), None)])
+            out[column] = filled[order]
+    out["denominator"] = population[group_ids]
+    return pd.DataFrame(out)
+
+
+def _ordered_ids(columns: list[np.ndarray]) -> np.ndarray:
+    """An integer id of each row's combination of codes (each column's codes numbered in
+    sorted order of its text), ordered as the combinations of text sort."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    size = 1
+    for codes in columns:
+        count = int(codes.max()) + 1 if len(codes) else 1
+        if size * count >= 2**62:
+            # Renumber the combinations so far (still in order) before the key overflows.
+            combined, found = pd.factorize(combined, sort=True)
+            size = len(found)
+        combined = combined * count + codes
+        size *= count
+    ids, _ = pd.factorize(combined, sort=True)
+    result: np.ndarray = ids.astype(np.int64)
+    return result
