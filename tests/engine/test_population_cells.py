@@ -212,3 +212,40 @@ def test_a_run_of_population_rates_alone_is_published(recorded: Path, tmp_path: 
     # is missing data, not a quarter without admissions.
     assert sorted(england["period_start"].astype(str)) == QUARTERS
     assert england["value"].notna().all()
+
+
+def test_completion_keeps_every_event_cell_and_orders_scrambled_input() -> None:
+    from gapwatch.engine.populations import with_population
+
+    periods = {"2024-07-01": "2024-09-30", "2024-04-01": "2024-06-30"}
+    # Scrambled: later period first, areas and groups out of order; one group with events
+    # has a population of 0, one (area "B", group "x") is not in the population at all.
+    cells = pd.DataFrame({
+        "indicator_id": "r", "period_start": ["2024-07-01", "2024-04-01", "2024-04-01", "2024-07-01"],
+        "area_type": "icb", "area_code": ["B", "A", "B", "A"], "breakdown": "sex",
+        "group": ["x", "male", "female", "female"], "numerator": [2.0, 5.0, 1.0, 3.0],
+    })  # fmt: skip
+    cells["period_end"] = cells["period_start"].map(periods)
+    people = pd.DataFrame({
+        "area_type": "icb", "area_code": ["B", "A", "A", "B", "C"], "breakdown": "sex",
+        "group": ["female", "female", "male", "male", "male"], "population": [0.0, 50.0, 40.0, 30.0, 20.0],
+    })  # fmt: skip
+    got = with_population(cells, people, ["sex"])
+    got = got[["period_start", "area_code", "group", "numerator", "denominator"]]
+    expected = pd.DataFrame(
+        [
+            ["2024-04-01", "A", "female", 0.0, 50.0],
+            ["2024-04-01", "A", "male", 5.0, 40.0],
+            ["2024-04-01", "B", "female", 1.0, 0.0],  # events, but no people: denominator 0
+            ["2024-04-01", "B", "male", 0.0, 30.0],
+            ["2024-04-01", "C", "male", 0.0, 20.0],
+            ["2024-07-01", "A", "female", 3.0, 50.0],
+            ["2024-07-01", "A", "male", 0.0, 40.0],
+            ["2024-07-01", "B", "male", 0.0, 30.0],
+            ["2024-07-01", "B", "x", 2.0, np.nan],  # not in the population: kept, denominator missing
+            ["2024-07-01", "C", "male", 0.0, 20.0],
+        ],
+        columns=["period_start", "area_code", "group", "numerator", "denominator"],
+    )
+    pd.testing.assert_frame_equal(got.astype({"period_start": str, "area_code": str, "group": str}),
+                                  expected, check_dtype=False)  # fmt: skip
