@@ -32,6 +32,7 @@ import pyarrow as pa
 
 from gapwatch import refdata
 from gapwatch.engine.backends import Engine, Job
+from gapwatch.engine.populations import with_population as population_cells
 from gapwatch.engine.validate import check_source
 from gapwatch.errors import InputError, rows
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
@@ -1041,15 +1042,19 @@ def count(
         for indicator in members:
             if indicator.id not in parts:
                 continue
-            joined = parts[indicator.id].drop(columns=["denominator"], errors="ignore")
-            joined = joined.merge(people[[*keys, "population"]], on=keys, how="left")
-            joined = joined.rename(columns={"population": "denominator"})
+            # Every group with people is a cell, with 0 events where it had none.
+            joined = population_cells(parts[indicator.id], people, list(indicator.breakdowns))
             with_population[indicator.id] = joined
             if indicator.measure == STANDARDISED:
                 standardised.append(_standardised(indicator, joined, by_age, age_frames))
     # Cells whose denominators are populations come last, in the order they were joined.
     frames = [parts[name] for name in sorted(parts) if name not in with_population]
     frames += with_population.values()
+    # Population denominators are joined after the scans: a run whose indicators all have
+    # them has no denominator column in any scan's cells.
+    if with_population and "denominator" not in columns:
+        at = columns.index("numerator") + 1 if "numerator" in columns else len(columns)
+        columns.insert(at, "denominator")
     cells = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame()
     quality = completeness.combined(quality_frames)
     # Histograms keep the order the engine gave: the statistics sort each cell's values.

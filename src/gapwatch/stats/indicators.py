@@ -80,6 +80,7 @@ def indicator_values(
     numerator and population by five-year age band (Dobson limits)."""
     parts = []
     polarities = []
+    by_events: list[np.ndarray] = []
     for indicator_id, frame in cells.groupby("indicator_id", sort=False):
         indicator = indicators[str(indicator_id)]
         frame = frame.reset_index(drop=True)
@@ -118,8 +119,11 @@ def indicator_values(
         with_events = (frame["denominator"] == 0) & (frame["numerator"] > 0)
         if with_events.any():
             frame.loc[with_events, "note"] = "events counted but the denominator is 0: not calculated"
+        if indicator.denominator.population:
+            _unplaced_events(frame)
         parts.append(frame)
         polarities.append(np.full(len(frame), _POLARITY_CODES.get(indicator.polarity, -1), dtype=np.int8))
+        by_events.append(np.full(len(frame), bool(indicator.denominator.population)))
     values = pd.concat(parts, ignore_index=True)
     # Integer ids of each area-period and each indicator-period: joins on one integer key
     # instead of five text columns are most of the time saved on millions of cells.
@@ -129,8 +133,33 @@ def indicator_values(
     codes_found, names_found = pd.factorize(values["breakdown"], use_na_sentinel=False)
     breakdowns = (codes_found.astype(np.int64, copy=False), list(names_found))
     polarity = np.concatenate(polarities) if polarities else np.zeros(0, dtype=np.int8)
-    values = _completeness(_comparisons(values, polarity, breakdowns), completeness_warning, breakdowns)
+    events = np.concatenate(by_events) if by_events else np.zeros(0, dtype=bool)
+    values = _comparisons(values, polarity, breakdowns)
+    values = _completeness(values, completeness_warning, breakdowns, events)
     return values.drop(columns=["_area", "_series"])
+
+
+#: The note of a rate's group whose events cannot be placed in the population.
+UNPLACED_NOTE = (
+    "not a rate: these events have no recorded group, so their people cannot be found in the "
+    "population; their count is shown alone"
+)
+
+
+def _unplaced_events(frame: pd.DataFrame) -> None:
+    """Blank the value of each ``unknown`` group of a rate per population, in place.
+
+    Events whose ethnicity, LSOA, sex or age is not recorded belong to people of every
+    group; dividing them by the people whose own record lacks the field (or by anyone) is
+    not a rate of any group. Their count stays, with a note: it says how many events the
+    breakdown cannot place, and disclosure control treats it as any other count.
+    """
+    split = (frame["breakdown"] != "overall").to_numpy(dtype=bool)
+    # No real group's label contains "unknown", so a substring test finds a side that is unknown.
+    unknown = split & frame["group"].astype(str).str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
+    if unknown.any():
+        frame.loc[unknown, ["value", "lower", "upper", "lower_95", "upper_95"]] = np.nan
+        frame.loc[unknown, "note"] = UNPLACED_NOTE
 
 
 _POLARITY_CODES = {"higher_is_better": 0, "lower_is_better": 1, "no_judgement": 2}
@@ -183,21 +212,33 @@ _FIELDS = {"ethnic_group": "a recorded ethnicity", "ethnic_category": "a recorde
 
 
 def _completeness(
-    values: pd.DataFrame, warning: float, breakdowns: tuple[np.ndarray, list[str]]
+    values: pd.DataFrame,
+    warning: float,
+    breakdowns: tuple[np.ndarray, list[str]],
+    events: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Share of each breakdown's denominator in known groups, with a warning below ``warning``."""
+    """Share of each breakdown's denominator in known groups, with a warning below ``warning``.
+
+    For the rows marked in ``events`` (rates whose denominator is a population), the share
+    is of the numerator's events instead: the population table can record ethnicity far
+    better than the events do, and it is the events whose group must be known for the
+    gap to be seen.
+    """
     split = (values["breakdown"] != "overall").to_numpy()
     # No real group's label contains "unknown", so a substring test finds a side that is unknown.
     unknown = split & values["group"].str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
     area = values["_area"].to_numpy()
     denominator = values["denominator"].to_numpy(dtype="float64")
+    if events is not None and events.any():
+        denominator = np.where(events, values["numerator"].to_numpy(dtype="float64"), denominator)
     codes, found = breakdowns
     key = area * max(len(found), 1) + codes
     missing = _unknown_totals(key, unknown, denominator)
     if missing is None:
         keys = ["_area", "breakdown"]
-        sums = values.loc[unknown].groupby(keys, as_index=False).agg(_unknown=("denominator", "sum"))
-        missing = values[keys].merge(sums, on=keys, how="left")["_unknown"].fillna(0).to_numpy()
+        weighed = values[keys].assign(_weight=denominator)
+        sums = weighed.loc[unknown].groupby(keys, as_index=False).agg(_unknown=("_weight", "sum"))
+        missing = weighed[keys].merge(sums, on=keys, how="left")["_unknown"].fillna(0).to_numpy()
     total = _lookup(area, area[~split], denominator[~split])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1 - missing / total
@@ -471,24 +512,32 @@ def _slope_indices(
             hi = mine["upper_95"].to_numpy(dtype="float64") / scale
             mine["v"], mine["lo"], mine["hi"] = v, lo, hi
             with np.errstate(invalid="ignore"):
-                usable = ~np.isnan(v) & ~np.isnan(lo) & ~np.isnan(hi)
-                usable &= mine["denominator"].to_numpy(dtype="float64") > 0
+                present = ~np.isnan(v) & ~np.isnan(lo) & ~np.isnan(hi)
+                present &= mine["denominator"].to_numpy(dtype="float64") > 0
+                usable = present.copy()
                 if value_type == "proportion":
                     usable &= (v > 0) & (v < 1) & (lo > 0) & (hi < 1)
                 if value_type == "rate":
                     usable &= (v > 0) & (lo > 0)
             _, cell = np.unique(cells[rows], return_inverse=True)
             complete = (np.bincount(cell, weights=usable)[cell] == quantiles) & ~keyless[rows]
-            ready = mine.loc[complete]
-            # The first row of each cell not calculated, as drop_duplicates keeps it.
-            _, first = np.unique(cell[~complete], return_index=True)
-            skipped = mine.loc[~complete, keys].iloc[np.sort(first)]
-            if not ready.empty:
+            # Every quantile has a value, but one is at its bound (a true zero: no events, or
+            # all): the log or logit scale cannot hold it, so that cell's standard errors and
+            # limits are taken on the natural scale, from each quantile's own limits.
+            at_bound = (np.bincount(cell, weights=present)[cell] == quantiles) & ~keyless[rows] & ~complete
+            name = breakdown.split("_")[1]
+            for chosen_rows, kind, note in (
+                (complete, value_type, f"Low & Low (2004) across {quantiles} {name}s"),
+                (at_bound, "other", f"Low & Low (2004) across {quantiles} {name}s; a {name} with no "
+                 "events (or all) has its limits on the natural scale"),
+            ):  # fmt: skip
+                ready = mine.loc[chosen_rows]
+                if ready.empty:
+                    continue
                 result = sii(
-                    ready, "quantile", "denominator", "v", value_type, by=keys, lower="lo", upper="hi",
+                    ready, "quantile", "denominator", "v", kind, by=keys, lower="lo", upper="hi",
                     confidence=confidence, multiplier=scale,
                 )  # fmt: skip
-                note = f"Low & Low (2004) across {quantiles} {breakdown.split('_')[1]}s"
                 for measure in ("sii", "rii"):
                     numbers = result[[measure, f"{measure}_lower", f"{measure}_upper"]].to_numpy(
                         dtype="float64"
@@ -497,11 +546,12 @@ def _slope_indices(
                     notes = result["note"].to_numpy(dtype=object)
                     notes = notes if measure == "rii" and (notes != "").any() else None
                     frames.add(result[keys], measure, numbers, ("1", str(quantiles), note), notes)
+            complete |= at_bound
+            # The first row of each cell not calculated, as drop_duplicates keeps it.
+            _, first = np.unique(cell[~complete], return_index=True)
+            skipped = mine.loc[~complete, keys].iloc[np.sort(first)]
             if not skipped.empty:
-                note = (
-                    f"not calculated: every {breakdown.split('_')[1]} needs a value strictly between "
-                    "its limits' bounds (no zero counts)"
-                )
+                note = f"not calculated: every {name} needs a value with confidence limits"
                 for measure in ("sii", "rii"):
                     frames.add(skipped, measure, None, ("1", str(quantiles), note))
     return frames.frame()
