@@ -103,6 +103,8 @@ def test_refused_and_reordered_queries_add_no_page_to_the_cache(store_path: str)
         assert again.content == first.content
     for nonce in range(5):
         assert client.get(f"/indicator/{INDICATOR}?area={ICB}&breakdown=sex&n={nonce}").status_code == 400
+        # An address outside the pages (the API's description) is not kept per parameter either.
+        assert client.get(f"/api/openapi.json?n={nonce}").status_code == 200
     assert len(cache) == kept
 
 

@@ -4,8 +4,9 @@ A published run never changes, so a page is the same for everyone until the next
 published. Pages are kept by (run, path, normalised query): the query's parameters are
 decoded and sorted, so ``?a=1&b=2``, ``?b=2&a=1`` and ``?a=%31&b=2`` are one page. Any
 parameter a page does not declare, and any parameter given twice, is refused before
-rendering (:func:`gapwatch.web.security.declared_query_only`), and only 200 responses are
-kept, so no query string can fill the cache or force a fresh render.
+rendering (:func:`gapwatch.web.security.declared_query_only`), and only 200 responses of
+requests whose query was so checked are kept, so no query string can fill the cache or
+force a fresh render.
 
 The cache is a least-recently-used dictionary bounded both in entries and in bytes (the
 sum of the kept bodies): pages with many charts can weigh megabytes, so an entry count
@@ -24,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gapwatch.errors import GapwatchError
+from gapwatch.web.security import QUERY_CHECKED
 
 PAGE_CACHE_BYTES = 256 * 1024 * 1024
 PAGE_CACHE_ENTRIES = 2000
@@ -137,7 +139,7 @@ class PageCacheMiddleware:
                 body = b"".join(chunks)
                 headers = [pair for pair in start.get("headers", []) if pair[0].lower() != b"content-length"]
                 headers.append((b"content-length", str(len(body)).encode()))
-                if start["status"] == 200:
+                if start["status"] == 200 and scope.get(QUERY_CHECKED):
                     self.cache.put(key, Page(200, headers, body))
                 status = start["status"]
                 await send({"type": "http.response.start", "status": status, "headers": list(headers)})

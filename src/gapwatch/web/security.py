@@ -96,6 +96,10 @@ class ResponseGuard:
         await self.app(scope, receive, guarded)
 
 
+# Set in the request's scope once its query has been checked: the page cache keeps only
+# such pages, so an address outside the checked routes (the OpenAPI document) cannot be
+# used to fill the cache with one copy per made-up parameter.
+QUERY_CHECKED = "gapwatch.query_checked"
 _DECLARED: dict[int, frozenset[str]] = {}
 
 
@@ -132,3 +136,4 @@ async def declared_query_only(request: Request) -> None:
         if name in seen:
             raise HTTPException(400, f"the parameter {name!r} is given more than once")
         seen.add(name)
+    request.scope[QUERY_CHECKED] = True
