@@ -9,6 +9,12 @@ visit renders it; the server then keeps it until the next run is published), the
 second, p50 and p95 latency and errors for both phases. The baseline measured in the
 same run is the server's cheapest page (the stylesheet, no store access), so the ratio
 shows what reading the store and rendering cost. Goal (issue 8): p95 at most 300 ms on 2 cores, zero errors.
+
+Then the abuse cases (issue 18): the same 20 clients with a random extra query parameter
+on every page (each must get its 400 quickly, never a fresh render), and the 20 ordinary
+clients again while 10 clients send cache-busting parameters and 100 connections stay
+silent or send a request a byte at a time. The goal holds for the ordinary clients
+during the attack, and every slow connection must have been closed by the server.
 """
 
 from __future__ import annotations
@@ -74,7 +80,14 @@ def _urls(store: str) -> list[str]:
     return urls
 
 
-def _drive(base: str, urls: list[str], clients: int, seconds: float) -> tuple[list[float], int]:
+def _drive(
+    base: str, urls: list[str], clients: int, seconds: float, expect: int = 200, nonce: bool = False
+) -> tuple[list[float], int]:
+    """Requests per client in a loop; an error is any answer other than ``expect``.
+
+    With ``nonce`` each URL gets a random extra query parameter, as a cache-busting
+    attacker would add.
+    """
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -85,12 +98,16 @@ def _drive(base: str, urls: list[str], clients: int, seconds: float) -> tuple[li
         chooser = random.Random(seed)
         while time.monotonic() < stop:
             url = base + chooser.choice(urls)
+            if nonce:
+                url += ("&" if "?" in url else "?") + f"n={chooser.randrange(10**9)}"
             started = time.perf_counter()
             try:
                 with urllib.request.urlopen(url, timeout=30) as response:
                     response.read()
-                    failed = response.status != 200
-            except (urllib.error.URLError, TimeoutError):
+                    failed = response.status != expect
+            except urllib.error.HTTPError as problem:
+                failed = problem.code != expect
+            except (urllib.error.URLError, TimeoutError, ConnectionError):
                 failed = True
             elapsed = time.perf_counter() - started
             with lock:
@@ -103,6 +120,46 @@ def _drive(base: str, urls: list[str], clients: int, seconds: float) -> tuple[li
     for thread in threads:
         thread.join()
     return latencies, errors
+
+
+def _slow_connections(port: int, count: int, seconds: float) -> tuple[int, int]:
+    """Open ``count`` connections, half silent, half sending a request a byte a second.
+
+    Returns how many the server closed within ``seconds`` and how many stayed open.
+    """
+    closed = 0
+    lock = threading.Lock()
+
+    def one(drip: bool) -> None:
+        nonlocal closed
+        request = b"GET /overview HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 1000
+        stop = time.monotonic() + seconds
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+                connection.settimeout(1.0)
+                position = 0
+                while time.monotonic() < stop:
+                    if drip and position < len(request):
+                        connection.sendall(request[position : position + 1])
+                        position += 1
+                    try:
+                        if connection.recv(65536) == b"":
+                            break
+                    except TimeoutError:
+                        continue
+                else:
+                    return
+        except OSError:
+            pass  # refused, reset or closed by the server: not held
+        with lock:
+            closed += 1
+
+    threads = [threading.Thread(target=one, args=(index % 2 == 1,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return closed, count - closed
 
 
 def _report(name: str, latencies: list[float], errors: int, seconds: float) -> float:
@@ -153,6 +210,28 @@ def main() -> None:
         pages = _report("overview and indicator pages", *visits, arguments.seconds)
         print(f"p95 ratio, pages / baseline: {pages / baseline:.1f}x; goal p95 <= 300 ms: "
               f"{'met' if pages <= 300 else 'NOT met'}")  # fmt: skip
+        # Abuse: every request with a random extra parameter (each must be a quick 400).
+        busting = _drive(base, urls, arguments.clients, short, expect=400, nonce=True)
+        _report("extra parameter (400 each)", *busting, short)
+        # Ordinary clients while others bust the cache and hold slow connections open.
+        busters: list[tuple[list[float], int]] = []
+        slow: list[tuple[int, int]] = []
+        attackers = [
+            threading.Thread(target=lambda: busters.append(_drive(base, urls, 10, short, 400, nonce=True))),
+            threading.Thread(target=lambda: slow.append(_slow_connections(port, 100, short + 15))),
+        ]
+        for thread in attackers:
+            thread.start()
+        attacked = _drive(base, urls, arguments.clients, short)
+        for thread in attackers:
+            thread.join()
+        under_attack = _report("pages during the attack", *attacked, short)
+        _report("  cache-busting attackers", *busters[0], short)
+        closed, held = slow[0]
+        print(f"  slow connections closed by the server: {closed} of {closed + held}")
+        met = under_attack <= 300 and attacked[1] == 0 and held == 0
+        print(f"goal during the attack (p95 <= 300 ms, zero errors, no slow connection held): "
+              f"{'met' if met else 'NOT met'}")  # fmt: skip
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -22,6 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from gapwatch.errors import InputError
 from gapwatch.report import fmt
 from gapwatch.report.model import Column, Report, Table
+from gapwatch.views.cells import safe_text
 
 NUMBER_FORMATS = {
     "value": "#,##0.0##",
@@ -68,7 +69,8 @@ def _contents(sheet: Worksheet, report: Report, listing: list[tuple[str, str]]) 
         ),
     ]
     for name, value in rows:
-        sheet.append([name, value])
+        # Titles and metadata can carry names from the data (an area or provider name).
+        sheet.append([name, safe_text(value)])
     sheet.append([])
     sheet.append(["Sheet", "What it holds"])
     sheet.cell(sheet.max_row, 1).font = BOLD
@@ -124,4 +126,6 @@ def _excel(value: Any, column: Column) -> Any:
         return moment.date() if isinstance(value, dt.date | pd.Timestamp | str) else moment.to_pydatetime()
     if column.kind == "flag":
         return bool(value)
-    return str(value)
+    # Text from the data (a provider code, an area name) that begins like a formula would
+    # run as one when the workbook is opened: it is kept as text (views/cells.py).
+    return safe_text(str(value))

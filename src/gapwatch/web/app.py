@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
 import re
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from gapwatch import __version__, refdata
@@ -48,6 +47,9 @@ from gapwatch.views import (
     breakdown_name,
 )
 from gapwatch.views import charts as chart
+from gapwatch.views.cells import spreadsheet_safe
+from gapwatch.web.cache import PAGE_CACHE_BYTES, PageCache, PageCacheMiddleware
+from gapwatch.web.security import HardenedApp, declared_query_only, scrub
 
 HERE = Path(__file__).parent
 ENGLAND = "england:E92000001"
@@ -55,20 +57,9 @@ AREA_PATTERN = r"^(england|region|icb|sub_icb|local_authority|provider):[A-Za-z0
 ID_PATTERN = r"^[a-z0-9_]{1,64}$"
 BREAKDOWN_PATTERN = r"^[a-z_]{1,40}(:[a-z_]{1,40})?$"
 DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
-PAGE_CACHE_SIZE = 2000
 COMPARE_TYPES = ["icb", "region", "sub_icb", "local_authority", "provider"]
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
+STORE_UNAVAILABLE = "the results cannot be read just now; please try again in a minute"
+_log = logging.getLogger("gapwatch.web")
 
 
 class NotFoundError(Exception):
@@ -143,15 +134,19 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def create_app(location: str) -> FastAPI:
-    """The dashboard for the results store at ``location`` (a DuckDB file or a PostgreSQL URL)."""
-    app = FastAPI(
+def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastAPI:
+    """The dashboard for the results store at ``location`` (a DuckDB file or a PostgreSQL URL).
+
+    Rendered pages are kept per run and URL, at most ``page_cache_bytes`` bytes of them.
+    """
+    app = HardenedApp(
         title="gapwatch API",
         version=__version__,
         description="Published, disclosure-controlled health-inequality results: the same data as the pages.",
         docs_url=None,
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(declared_query_only)],
     )
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     environment = templates.env
@@ -386,7 +381,8 @@ def create_app(location: str) -> FastAPI:
         with results() as found:
             context = indicator_context(found, indicator_id, area, breakdown, period)
         buffer = io.StringIO()
-        context["values"].drop(columns=["run_id"], errors="ignore").to_csv(buffer, index=False)
+        table = spreadsheet_safe(context["values"].drop(columns=["run_id"], errors="ignore"))
+        table.to_csv(buffer, index=False)
         filename = re.sub(
             r"[^A-Za-z0-9_.-]", "_", f"{indicator_id}_{area}_{breakdown}_{context['period']}.csv"
         )
@@ -606,8 +602,6 @@ def create_app(location: str) -> FastAPI:
 
     # --- page cache ----------------------------------------------------------------------
 
-    cache: OrderedDict[tuple[str, str], tuple[int, bytes, list[tuple[bytes, bytes]]]] = OrderedDict()
-    cache_lock = threading.Lock()
     latest: dict[str, Any] = {"run": None, "checked": -1e9}
 
     def current_run() -> str | None:
@@ -623,54 +617,14 @@ def create_app(location: str) -> FastAPI:
             latest["checked"] = now
         return latest["run"]
 
-    @app.middleware("http")
-    async def page_cache(request: Request, call_next: Any) -> Response:
-        # A published run never changes, so a page is the same for everyone until the next
-        # run: pages are kept by run and URL (what the bench/web.py goal needs on 2 cores).
-        if request.method != "GET" or request.url.path.startswith("/static"):
-            response: Response = await call_next(request)
-            return response
-        try:
-            run = await run_in_threadpool(current_run)
-        except GapwatchError:
-            run = None
-        key = (str(run), f"{request.url.path}?{request.url.query}")
-        with cache_lock:
-            hit = cache.get(key)
-            if hit is not None:
-                cache.move_to_end(key)
-        if hit is not None:
-            status, body, headers = hit
-            cached = Response(body, status_code=status)
-            cached.raw_headers = list(headers)
-            return cached
-        response = await call_next(request)
-        if run is None or response.status_code != 200:
-            return response
-        body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
-        headers = [(name, value) for name, value in response.raw_headers if name.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        with cache_lock:
-            cache[key] = (response.status_code, body, headers)
-            while len(cache) > PAGE_CACHE_SIZE:
-                cache.popitem(last=False)
-        fresh = Response(body, status_code=response.status_code)
-        fresh.raw_headers = headers
-        return fresh
+    # A published run never changes, so a page is the same for everyone until the next
+    # run: pages are kept by run and URL (what the bench/web.py goal needs on 2 cores).
+    app.add_middleware(PageCacheMiddleware, cache=PageCache(page_cache_bytes), current_run=current_run)
 
-    # --- safety: headers, errors ---------------------------------------------------------
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        response.headers.setdefault(
-            "Cache-Control", "no-store" if request.url.path.startswith("/api") else "no-cache"
-        )
-        return response
+    # --- safety: errors (the security headers are added in web/security.py) --------------
 
     def error(request: Request, status: int, message: str) -> Response:
+        message = scrub(message)
         if request.url.path.startswith("/api"):
             return JSONResponse({"detail": message}, status_code=status)
         return templates.TemplateResponse(
@@ -687,7 +641,10 @@ def create_app(location: str) -> FastAPI:
 
     @app.exception_handler(GapwatchError)
     async def gapwatch_error(request: Request, problem: GapwatchError) -> Response:
-        return error(request, 503, problem.message)
+        # The reason (a store path, a lock held by a named process) is for the server log;
+        # the page says only that the results cannot be read now.
+        _log.warning("results store unavailable: %s", problem.message)
+        return error(request, 503, STORE_UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, problem: RequestValidationError) -> Response:
