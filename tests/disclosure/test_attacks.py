@@ -231,3 +231,14 @@ def test_standardised_rates_do_not_give_their_total_count_back() -> None:
     # The value itself is the standardised rate of the exact counts: it is not a ratio of
     # published counts, and without the age-band populations it gives no count back.
     assert np.allclose(safe["value"], values["value"])
+
+
+def test_recomparing_unrounded_values_gives_the_comparisons_stats_made(runs: tuple[Any, ...]) -> None:
+    """The published comparisons follow the same rules as the unrounded ones (scrambled rows)."""
+    _, truth, catalogue = runs
+    from gapwatch.disclosure.published import recompare
+
+    scrambled = truth.sample(frac=1.0, random_state=18)
+    again = recompare(scrambled, catalogue)
+    assert (again["comparison"].to_numpy() == scrambled["comparison"].to_numpy()).all()
+    assert (again["comparison_best"].to_numpy() == scrambled["comparison_best"].to_numpy()).all()
