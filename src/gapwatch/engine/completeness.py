@@ -87,11 +87,9 @@ def duplicates_sql(
     pairs = source_table.filter(source_date >= ibis.literal(first), source_date <= ibis.literal(last))
     pairs = pairs.select("person_id", _gapwatch_date=pairs[date_column].cast("date"))
     repeated = pairs.mutate(_gapwatch_order=_first_of_pair(pairs))
-    repeated = (
-        repeated.filter(repeated["_gapwatch_order"] > 0)
-        .select(_gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"])
-        .distinct()
-    )
+    repeated = repeated.filter(repeated["_gapwatch_order"] > 0).select(
+        _gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"]
+    ).distinct()
     grouping = engine_columns(prepared, SETS)
     narrow = prepared.select(
         "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping

@@ -110,13 +110,7 @@ CODED_COLUMNS = ("ethnic_category", "age_band", "sex", *_FLAGS)
 _CODED = {
     name: f"_gapwatch_{name}"
     for name in (
-        "place",
-        "lsoa_valid",
-        "organisation_code",
-        "standard_age",
-        "flags",
-        "ethnic_group",
-        *CODED_COLUMNS,
+        "place", "lsoa_valid", "organisation_code", "standard_age", "flags", "ethnic_group", *CODED_COLUMNS
     )
 }
 #: Person codes of three values each (0 unknown, 1, 2) packed into one ``flags`` code, the
@@ -368,8 +362,7 @@ def _engine_sets(sets: Iterable[tuple[str, str, tuple[str, ...]]]) -> dict[tuple
     """
     items = [(area, breakdown) for area, breakdown, _ in sets]
     packed = any(
-        area != "provider"
-        and set(_engine_set(area, breakdown)[1:]) & set(PACKED)
+        area != "provider" and set(_engine_set(area, breakdown)[1:]) & set(PACKED)
         and set(_engine_set(area, breakdown)[1:]) <= set(PACKED)
         for area, breakdown in items
     )
