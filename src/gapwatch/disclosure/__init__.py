@@ -252,8 +252,7 @@ def apply_policy(
     safe = blank_suppressed(safe)
     if indicators is not None:
         if policy == "nhs-digital":
-            exact = values["numerator"].to_numpy(dtype="float64")
-            safe = rounded_completeness(from_rounded_counts(safe, indicators, confidence, exact))
+            safe = rounded_completeness(from_rounded_counts(safe, indicators, confidence, rounding))
         safe = recompare(safe, indicators)
         # Gaps and slope indices from the published cells: computed from the unrounded
         # ones at full precision they could be searched for the exact counts behind them.

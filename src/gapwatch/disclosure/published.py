@@ -96,7 +96,7 @@ def blank_suppressed(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def from_rounded_counts(
-    values: pd.DataFrame, indicators: Described, confidence: float = 0.95, exact: np.ndarray | None = None
+    values: pd.DataFrame, indicators: Described, confidence: float = 0.95, rounding: int = 5
 ) -> pd.DataFrame:
     """Recompute sub-national proportions and crude rates from their published (rounded) counts.
 
@@ -107,8 +107,8 @@ def from_rounded_counts(
     Dobson limits (Dobson et al. 1991) are recomputed with the rounded total count in
     place of the exact one. Only cells that publish a value are touched (a value withheld
     for a small denominator stays withheld); national (``england``) cells are not
-    controlled. Units are the indicator's (its ``multiplier``). ``exact`` holds the
-    unrounded numerators row by row (needed for standardised rates only).
+    controlled. Units are the indicator's (its ``multiplier``); ``rounding`` is the
+    policy's (the total count behind a standardised rate is rounded to it).
     """
     result = values.copy(deep=False)
     if result.empty:
@@ -139,49 +139,61 @@ def from_rounded_counts(
                 columns[low][rows] = found["lower"].to_numpy()
                 columns[high][rows] = found["upper"].to_numpy()
         elif measure == STANDARDISED:
-            if exact is None:
-                # Without the exact count the limits cannot be rebuilt: withheld, not guessed.
-                for name in ("lower", "upper", "lower_95", "upper_95"):
-                    if name in columns:
-                        columns[name][rows] = np.nan
-                continue
             for low, high, level in levels:
                 if low not in columns:
                     continue
                 columns[low][rows], columns[high][rows] = _dobson_rounded(
-                    columns["value"][rows], columns[low][rows], columns[high][rows],
-                    np.asarray(exact, dtype="float64")[rows], numerator[rows], level,
-                )  # fmt: skip
+                    columns["value"][rows], columns[low][rows], columns[high][rows], rounding, level
+                )
     for name, column in columns.items():
         result[name] = column
     return result
 
 
 def _dobson_rounded(
-    value: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    exact: np.ndarray,
-    rounded: np.ndarray,
-    level: float,
+    value: np.ndarray, lower: np.ndarray, upper: np.ndarray, rounding: int, level: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Dobson limits of a DSR recomputed with a rounded total count.
+    """Dobson limits of a DSR recomputed with its total count rounded to ``rounding``.
 
-    Dobson's limits are ``DSR + sqrt(V / O) * (O_limit - O)`` with ``O_limit`` Byars'
-    limit of the total count ``O`` (Dobson AJ et al. 1991, Stat Med 10:457-462, as
-    ``gapwatch.stats.standardisation.dsr`` computes them). ``sqrt(V)`` (in the value's
-    units) is recovered from the published upper limit and the exact count, and the
-    limits rebuilt with the rounded count in place of ``O``.
+    Dobson's limits are ``DSR + s * (O_limit - O)`` with ``s = sqrt(V / O)`` and
+    ``O_limit`` Byars' limit of the total count ``O`` of standardised events (Dobson AJ et
+    al. 1991, Stat Med 10:457-462, as :func:`gapwatch.stats.standardisation.dsr` computes
+    them). ``O`` is not the cell's numerator (events of unknown age are left out of it), so
+    it is found from the limits themselves: the ratio ``(upper - DSR) / (DSR - lower)`` is
+    ``(U(O) - O) / (O - L(O))``, which falls as ``O`` grows (solved by bisection and
+    checked). The limits are rebuilt with ``sqrt(V)`` and the rounded count; where the
+    check fails they are withheld rather than guessed.
     """
-    _, exact_upper = byars(exact, level)
-    low, high = byars(rounded, level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        root_v = (upper - value) / (exact_upper - exact) * np.sqrt(exact)
-        spread = root_v / np.sqrt(rounded)
-        new_lower = value + spread * (low - rounded)
-        new_upper = value + spread * (high - rounded)
+        ratio = (upper - value) / (value - lower)
+    low_o = np.full(value.shape, 1.0)
+    high_o = np.full(value.shape, 1e9)
+    for _ in range(80):
+        middle = np.sqrt(low_o * high_o)
+        below, above = byars(middle, level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at = (above - middle) / (middle - below)
+        # The ratio falls with O: a ratio above the target means O is larger.
+        larger = at > ratio
+        low_o = np.where(larger, middle, low_o)
+        high_o = np.where(larger, high_o, middle)
+    count = np.round(np.sqrt(low_o * high_o))
+    count_lower, count_upper = byars(count, level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = (upper - value) / (count_upper - count)
+        found = np.isclose(value + spread * (count_lower - count), lower, rtol=1e-9, atol=0.0)
+        rounded = np.maximum(np.round(count / rounding) * rounding, rounding)
+        root_v = spread * np.sqrt(count)
+        new_spread = root_v / np.sqrt(rounded)
+        new_lower, new_upper = byars(rounded, level)
+        new_lower = value + new_spread * (new_lower - rounded)
+        new_upper = value + new_spread * (new_upper - rounded)
     keep = np.isnan(lower) | np.isnan(upper)
-    return np.where(keep, lower, new_lower), np.where(keep, upper, new_upper)
+    withheld = ~keep & ~found
+    return (
+        np.where(keep, lower, np.where(withheld, np.nan, new_lower)),
+        np.where(keep, upper, np.where(withheld, np.nan, new_upper)),
+    )
 
 
 def recompare(values: pd.DataFrame, indicators: Described) -> pd.DataFrame:
