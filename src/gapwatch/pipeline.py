@@ -25,7 +25,7 @@ from gapwatch.engine.counts import count
 from gapwatch.errors import ConfigError, GapwatchError, InputError
 from gapwatch.model.catalogue import Catalogue
 from gapwatch.model.config import RunConfig
-from gapwatch.stats.indicators import indicator_values, inequality_measures
+from gapwatch.stats.indicators import indicator_values
 from gapwatch.store import MONITOR_NOT_RUN, Store, new_run_id, open_store, run_record
 from gapwatch.store.faults import pause_point
 
@@ -152,12 +152,13 @@ def run(
         counts.cells, counts.histograms, catalogue.indicators, config.confidence, config.completeness_warning,
         standardised=counts.standardised,
     )  # fmt: skip
-    report("gaps", "quintile and Core20 gaps, SII and RII")
-    measures = inequality_measures(values, catalogue.indicators, config.confidence)
     report("disclosure", config.disclosure.policy)
+    # Gaps and slope indices are computed inside disclosure control, from the published
+    # cells (from the unrounded ones only when the policy is ``none``).
     safe_values, safe_measures = apply_policy(
-        values, measures, config.disclosure.policy, config.disclosure.threshold, config.disclosure.rounding
-    )
+        values, None, config.disclosure.policy, config.disclosure.threshold, config.disclosure.rounding,
+        indicators=catalogue.indicators, confidence=config.confidence,
+    )  # fmt: skip
     indicators = pd.DataFrame(
         [
             {

@@ -27,8 +27,7 @@ STAGES = {
     "open": "opening the engine",
     "count": "counting (one scan per source)",
     "values": "values and confidence limits",
-    "gaps": "gaps, SII and RII",
-    "disclosure": "disclosure control",
+    "disclosure": "disclosure control, gaps, SII, RII",
     "publish": "publishing the run",
     "monitor": "equity guardrails (monitor)",
 }

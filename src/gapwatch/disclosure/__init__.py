@@ -4,10 +4,11 @@ Policies (named in the run configuration and recorded with each run):
 
 * ``nhs-digital`` (default): NHS Digital's automated method for secondary-care
   statistics. Below national level, counts from 1 to the threshold (7) are replaced by a
-  suppression marker and all other counts are rounded to the nearest 5; values (rates,
-  percentages, medians, means) are computed from the unrounded counts and withheld with
-  their limits when their numerator or denominator is suppressed. National (England)
-  figures are not controlled.
+  suppression marker and all other counts are rounded to the nearest 5; values are
+  withheld with their limits and comparisons when their numerator or denominator is
+  suppressed. Given the indicators (as the pipeline gives them), proportions and crude
+  rates are then recomputed from the rounded counts, limits included (see
+  :mod:`gapwatch.disclosure.published`). National (England) figures are not controlled.
 * ``secondary-suppression``: see :mod:`gapwatch.disclosure.secondary`.
 * ``none``: nothing is controlled (for analysts' own secure environments only).
 
@@ -28,6 +29,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gapwatch.disclosure.published import (
+    Described,
+    blank_suppressed,
+    from_rounded_counts,
+    recompare,
+    rounded_completeness,
+)
 from gapwatch.disclosure.secondary import secondary_suppression
 from gapwatch.errors import ConfigError
 from gapwatch.stats._frames import text_from_codes
@@ -213,13 +221,27 @@ def control_completeness(
 
 def apply_policy(
     values: pd.DataFrame,
-    measures: pd.DataFrame,
+    measures: pd.DataFrame | None,
     policy: str = "nhs-digital",
     threshold: int = 7,
     rounding: int = 5,
+    indicators: Described | None = None,
+    confidence: float = 0.95,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Control indicator values and inequality measures under a named policy."""
+    """Control indicator values and inequality measures under a named policy.
+
+    A suppressed cell publishes nothing about its hidden count
+    (:func:`gapwatch.disclosure.published.blank_suppressed`). Given the catalogue's
+    ``indicators`` (measure, multiplier, polarity), under ``nhs-digital`` sub-national
+    proportions and crude rates are recomputed from their rounded counts, and under
+    every policy comparisons are recomputed from the published values only; inequality
+    measures are then computed from the published cells (``measures`` may be None: they
+    are computed here). Without ``indicators`` only the blanking is done, and
+    ``measures`` must be given.
+    """
     if policy == "none":
+        if measures is None:
+            measures = _measures(values, indicators, confidence)
         return values.assign(suppressed=False), measures.assign(suppressed=False)
     if policy == "nhs-digital":
         safe = nhs_digital(values, threshold, rounding)
@@ -227,7 +249,25 @@ def apply_policy(
         safe = secondary_suppression(values, threshold)
     else:
         raise ConfigError(f"disclosure policy {policy!r} is not known; choose one of {', '.join(POLICIES)}")
+    safe = blank_suppressed(safe)
+    if indicators is not None:
+        if policy == "nhs-digital":
+            safe = rounded_completeness(from_rounded_counts(safe, indicators, confidence, rounding))
+        safe = recompare(safe, indicators)
+        # Gaps and slope indices from the published cells: computed from the unrounded
+        # ones at full precision they could be searched for the exact counts behind them.
+        measures = _measures(safe, indicators, confidence)
+    elif measures is None:
+        raise ValueError("apply_policy: measures are needed when indicators are not given")
     return _withhold_completeness(safe), withhold_measures(measures, values, safe, threshold)
+
+
+def _measures(values: pd.DataFrame, indicators: Described | None, confidence: float) -> pd.DataFrame:
+    if indicators is None:
+        raise ValueError("apply_policy: measures are needed when indicators are not given")
+    from gapwatch.stats.indicators import inequality_measures
+
+    return inequality_measures(values, indicators, confidence)
 
 
 def _withhold_completeness(values: pd.DataFrame) -> pd.DataFrame:
