@@ -352,3 +352,114 @@ def _check_documented(case: str, error: str, folder: Path) -> None:
     documented = _documented()
     assert case in documented, f"{case} is not in {MESSAGES.name}"
     assert shown == documented[case], f"{MESSAGES.name} says {documented[case]!r}; the user sees {shown!r}"
+
+
+# Files an engine cannot read, or reads only in part: each problem is found (at registration
+# or when a query reaches it) and reported as one line naming the file, the column and the line.
+SNIFFED = 30_000  # rows: past the 20,480 DuckDB samples to decide each CSV column's type
+
+
+def _long_csv(change: Callable[[list[bytes]], list[bytes]] | None = None) -> Callable[[Path], None]:
+    """The data as a CSV longer than the engine's sample, its lines (bytes) then changed."""
+
+    def apply(folder: Path) -> None:
+        path = folder / "data" / "screening.parquet"
+        frame = pd.read_parquet(path)
+        frame = frame.iloc[np.arange(SNIFFED) % len(frame)]
+        text = frame.to_csv(index=False, lineterminator="\n").encode()
+        lines = text.split(b"\n")[:-1]
+        (folder / "data" / "screening.csv").write_bytes(
+            b"\n".join(change(lines) if change else lines) + b"\n"
+        )
+        path.unlink()
+
+    return apply
+
+
+def _late_value(lines: list[bytes]) -> list[bytes]:
+    fields = lines[-2].split(b",")
+    fields[4] = b"unknown"  # age
+    lines[-2] = b",".join(fields)
+    return lines
+
+
+def _late_latin1(lines: list[bytes]) -> list[bytes]:
+    fields = lines[-2].split(b",")
+    fields[1] = "Hôpital Général".encode("latin-1")  # provider_code
+    lines[-2] = b",".join(fields)
+    return lines
+
+
+def _utf16(folder: Path) -> None:
+    path = folder / "data" / "screening.parquet"
+    pd.read_parquet(path).to_csv(folder / "data" / "screening.csv", index=False, encoding="utf-16")
+    path.unlink()
+
+
+def _damaged_page(folder: Path) -> None:
+    import pyarrow.parquet as pq
+
+    path = folder / "data" / "screening.parquet"
+    frame = pd.read_parquet(path)
+    frame.to_parquet(path, index=False, row_group_size=100, compression=None)
+    column = pq.ParquetFile(path).metadata.row_group(2).column(frame.columns.get_loc("age"))
+    data = bytearray(path.read_bytes())
+    data[column.data_page_offset : column.data_page_offset + 16] = b"\xff" * 16  # the page header
+    path.write_bytes(bytes(data))
+
+
+def _repeated_csv_column(folder: Path) -> None:
+    path = folder / "data" / "screening.parquet"
+    frame = pd.read_parquet(path)
+    frame.insert(3, "sex_again", frame["sex"])
+    text = frame.to_csv(index=False).replace("sex_again", "sex", 1)
+    (folder / "data" / "screening.csv").write_text(text)
+    path.unlink()
+
+
+def _repeated_parquet_column(folder: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "data" / "screening.parquet"
+    table = pa.Table.from_pandas(pd.read_parquet(path), preserve_index=False)
+    table = table.append_column("AGE", table["age"])
+    pq.write_table(table, path)
+
+
+READ_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("csv-bad-value-past-sample", _long_csv(_late_value),
+     r"screening\.csv: cannot read table 'screening': line 30,000, column 'age': 'unknown' is not a whole number"),
+    ("csv-ragged-line-past-sample", _long_csv(lambda lines: [*lines[:-2], lines[-2] + b",extra", lines[-1]]),
+     r"line 30,000 has 13 fields where the header has 12"),
+    ("csv-cut-off", _long_csv(lambda lines: [*lines[:-1], lines[-1][:20]]),
+     r"line 30,001 has \d fields? where the header has 12"),
+    ("csv-latin1-past-sample", _long_csv(_late_latin1),
+     r"line 30,000, column 'provider_code' is not UTF-8 text \(the file is not UTF-8\)"),
+    ("csv-utf16", _utf16, r"screening\.csv: cannot read table 'screening': the file is UTF-16 text, not UTF-8"),
+    ("parquet-damaged-page", _damaged_page,
+     r"screening\.parquet: cannot read table 'screening': the Parquet file is damaged in column 'age', rows 201 to 300"),
+    ("repeated-csv-column", _repeated_csv_column, r"screening\.csv: table 'screening' has more than one column named 'sex'"),
+    ("repeated-parquet-column", _repeated_parquet_column,
+     r"screening\.parquet: table 'screening' has more than one column named 'age' and 'AGE'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in READ_CASES], ids=[c[0] for c in READ_CASES]
+)
+def test_a_file_the_engine_cannot_read_is_one_line(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    change: Callable[[Path], None],
+    message: str,
+) -> None:
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, request, change, [], message)
+
+
+def test_a_long_csv_that_is_right_runs(good: Path, tmp_path: Path) -> None:
+    folder = _copy(good, tmp_path)
+    _long_csv()(folder)
+    assert main(["run", str(folder / "gapwatch.yaml")]) == 0

@@ -108,6 +108,10 @@ class RunConfig(BaseModel):
     data: str | None = Field(None, description="folder of input tables (<table>.parquet or .csv)")
     database: str | None = Field(None, description="database URL whose tables are the input (postgres)")
     tables: dict[str, str] = Field(default_factory=dict, description="input table -> file or table name")
+    column_types: dict[str, dict[str, Literal["text", "integer", "number", "date", "boolean"]]] = Field(
+        default_factory=dict,
+        description="CSV inputs: table -> column -> type, where the type the first rows suggest is wrong",
+    )
     catalogue: list[str] | None = None
     indicators: list[str] | None = None
     areas: list[str] = list(DEFAULT_AREAS)
