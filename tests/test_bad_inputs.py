@@ -463,3 +463,80 @@ def test_a_long_csv_that_is_right_runs(good: Path, tmp_path: Path) -> None:
     folder = _copy(good, tmp_path)
     _long_csv()(folder)
     assert main(["run", str(folder / "gapwatch.yaml")]) == 0
+
+
+# Filters and amounts the engine cannot use as written: one line naming the column, its type
+# and the constant or the rows, instead of a raw Ibis type error or a published sum of inf.
+def _both(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        for change in changes:
+            change(folder)
+
+    return apply
+
+
+def _episode_csv(folder: Path) -> None:
+    """The data as CSV with an episode order column that the engine reads as integers."""
+    path = folder / "data" / "screening.parquet"
+    frame = pd.read_parquet(path)
+    frame["EPIORDER"] = np.arange(len(frame)) % 3 + 1
+    frame.to_csv(folder / "data" / "screening.csv", index=False)
+    path.unlink()
+
+
+TYPE_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("text-literal-for-integer-column", _both(_episode_csv, _indicator(numerator={"where": "EPIORDER == '1'"})),
+     r"screening\.csv: column 'EPIORDER' has type int64 but is compared with the text '1' "
+     r"\(indicator screened, numerator\.where: EPIORDER == '1'\)"),
+    ("yes-no-flag-as-text", _rewrite_data(lambda f: f.assign(screened=np.where(f["screened"], "Y", "N"))),
+     r"column 'screened' has type string but is used as true/false; compare it with a value"),
+    ("infinite-amounts", _rewrite_data(lambda f: f.assign(
+        delayed_days=np.where(f.index < 2, np.inf, f["delayed_days"]).astype("float64"))),
+     r"column 'delayed_days': 2 rows infinite or not a number"),
+    ("absurd-amounts", _set_rows("delayed_days", 9 * 10**15, 1),
+     r"1 row with more than 100 years \(36,525 days\) of delayed days \(rule: delayed_days <= 36525\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in TYPE_CASES], ids=[c[0] for c in TYPE_CASES]
+)
+def test_a_filter_or_amount_the_engine_cannot_use_is_one_line(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    change: Callable[[Path], None],
+    message: str,
+) -> None:
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, request, change, [], message)
+
+
+# The same filters written for the columns' types run, and count what they say.
+RIGHT_FILTERS: list[tuple[Callable[[Path], None], Callable[[pd.DataFrame], int]]] = [
+    (_both(_episode_csv, _indicator(numerator={"where": "EPIORDER == 1"})), lambda f: (f.index % 3 == 0).sum()),
+    (_both(_episode_csv, _config(column_types={"screening": {"EPIORDER": "text"}}),
+           _indicator(numerator={"where": "EPIORDER == '1'"})), lambda f: (f.index % 3 == 0).sum()),
+    (_both(_rewrite_data(lambda f: f.assign(screened=np.where(f["screened"], "Y", "N"))),
+           _indicator(numerator={"where": "screened == 'Y'"})), lambda f: f["screened"].sum()),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), RIGHT_FILTERS, ids=["integer-literal", "pinned-as-text", "flag-compared"]
+)
+def test_filters_written_for_the_column_type_run(
+    good: Path, tmp_path: Path, change: Callable[[Path], None], expected: Callable[[pd.DataFrame], int]
+) -> None:
+    folder = _copy(good, tmp_path)
+    records = pd.read_parquet(good / "data" / "screening.parquet")
+    change(folder)
+    assert main(["run", str(folder / "gapwatch.yaml")]) == 0
+    store = open_store(str(folder / "results.duckdb"))
+    try:
+        values = store.read("indicator_values")
+    finally:
+        store.close()
+    england = values.query("indicator_id == 'screened' and area_type == 'england' and breakdown == 'overall'")
+    # Every record falls in the window; national counts are not rounded (nhs-digital policy).
+    assert england["numerator"].sum() == expected(records)

@@ -23,7 +23,7 @@ from gapwatch.engine.backends import Engine
 from gapwatch.errors import InputError, rows
 from gapwatch.model.catalogue import Indicator
 from gapwatch.model.config import RunConfig
-from gapwatch.model.expressions import Expression, parse
+from gapwatch.model.expressions import Expression, parse, type_problem
 
 #: Columns every service table needs for its breakdowns, with the kind of type each must have.
 STANDARD_COLUMNS: dict[str, str] = {
@@ -117,6 +117,11 @@ def check_source(
                 f"{where}: column {column!r} has type {schema[column]}; expected {kind} "
                 f"(needed by {needed_by[column]})"
             )
+    for indicator in indicators:
+        for role, expression in indicator.expressions().items():
+            problem = type_problem(expression, schema, condition=role.endswith(".where"))
+            if problem:
+                raise InputError(f"{where}: {problem} (indicator {indicator.id}, {role}: {expression.text})")
     checks: dict[str, ibis.Value] = {"_rows": table.count()}
     dates = sorted({column for column, kind in wanted.items() if kind == "date"})
     for column in dates:
@@ -129,8 +134,16 @@ def check_source(
                 amount = expression.compile(table)
                 checks[f"negative:{expression.text}"] = (amount < 0).sum()
                 checks[f"missing:{expression.text}"] = amount.isnull().sum()
+            if role.endswith(".sum") or role == "value":
+                amount = expression.compile(table)
+                if amount.type().is_floating():
+                    # NaN is not missing to an engine, and infinity passes every bound.
+                    checks[f"infinite:{expression.text}"] = (amount.isinf() | amount.isnan()).sum()
     problems: dict[str, str] = {}
     for rule, problem in row_rules(source, set(schema.names)):
+        mistyped = type_problem(rule, schema, condition=True)
+        if mistyped:
+            raise InputError(f"{where}: {mistyped} (row rule: {rule.text})")
         checks[f"rule:{rule.text}"] = (~rule.compile(table)).fill_null(False).sum()
         problems[rule.text] = problem
     result = table.aggregate(**{f"c{index}": value for index, value in enumerate(checks.values())})
@@ -147,6 +160,11 @@ def check_source(
         if problem == "date":
             raise InputError(
                 f"{where}: column {column!r}: {rows(number)} with a date before {EARLIEST} or after {LATEST}"
+            )
+        if problem == "infinite":
+            raise InputError(
+                f"{where}: column {column!r}: {rows(number)} infinite or not a number (inf, NaN); "
+                "every amount must be a finite number"
             )
         if problem == "negative":
             raise InputError(
