@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.datatypes as dt_types
 import yaml
 
+from gapwatch import refdata
 from gapwatch.engine.backends import Engine
 from gapwatch.errors import InputError, rows
 from gapwatch.model.catalogue import Indicator
@@ -40,6 +41,12 @@ del POPULATION_COLUMNS["age"]
 
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2100, 12, 31)
+OLDEST = 120
+#: Above this share of a population table's rows with codes of the other LSOA vintage, the
+#: run stops: every denominator of a person group is short by that share. Lower than for
+#: service tables (``engine.counts.MIXED_VINTAGE_SHARE``): a register extract is one
+#: vintage, and a 2011 extract in a 2021 run has only about 3% of codes that no longer exist.
+POPULATION_OTHER_VINTAGE = 0.01
 
 
 def _kind(dtype: dt_types.DataType) -> str:
@@ -139,6 +146,8 @@ def check_source(
                 if amount.type().is_floating():
                     # NaN is not missing to an engine, and infinity passes every bound.
                     checks[f"infinite:{expression.text}"] = (amount.isinf() | amount.isnan()).sum()
+    if population and "date_of_birth" in schema:
+        checks.update(_birth_checks(table, config))
     problems: dict[str, str] = {}
     for rule, problem in row_rules(source, set(schema.names)):
         mistyped = type_problem(rule, schema, condition=True)
@@ -161,6 +170,16 @@ def check_source(
             raise InputError(
                 f"{where}: column {column!r}: {rows(number)} with a date before {EARLIEST} or after {LATEST}"
             )
+        if problem == "born":
+            raise InputError(
+                f"{where}: column 'date_of_birth': {rows(number)} with a date of birth after the day of "
+                "the run; a population cannot hold people not yet born"
+            )
+        if problem == "aged":
+            raise InputError(
+                f"{where}: column 'date_of_birth': {rows(number)} giving an age above {OLDEST} on "
+                f"{config.reference_date}, the date ages are taken at"
+            )
         if problem == "infinite":
             raise InputError(
                 f"{where}: column {column!r}: {rows(number)} infinite or not a number (inf, NaN); "
@@ -171,3 +190,53 @@ def check_source(
                 f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0"
             )
         raise InputError(f"{where}: column {column!r}: {rows(number)} missing; every amount must be recorded")
+    if population:
+        check_population_lsoa(engine, source, config.lsoa_vintage)
+
+
+def _birth_checks(table: ibis.Table, config: RunConfig) -> dict[str, ibis.Value]:
+    """Dates of birth in the future, and ages above :data:`OLDEST` at the reference date.
+
+    Service tables carry an age, checked by the row rules; a population table carries dates
+    of birth, and an age is taken from them at the run's reference date.
+    """
+    birth = table["date_of_birth"].cast("date")
+    reference = config.reference_date
+    # Born on or before this day: at least OLDEST + 1 years old on the reference date
+    # (29 February births count from 1 March in non-leap years, as in counts._population).
+    day = min(reference.day, 28) if reference.month == 2 else reference.day
+    limit = dt.date(reference.year - OLDEST - 1, reference.month, day)
+    return {
+        "born:date_of_birth": (birth > ibis.literal(dt.date.today())).sum(),
+        "aged:date_of_birth": (birth <= ibis.literal(limit)).sum(),
+    }
+
+
+def check_population_lsoa(engine: Engine, source: str, vintage: int) -> None:
+    """Stop the run when a population table's LSOA codes cannot give true denominators.
+
+    None valid leaves every sub-national denominator empty; codes of the other vintage in
+    more than :data:`POPULATION_OTHER_VINTAGE` of rows leave the denominators of the areas
+    and deprivation groups they belong to short, so every rate by quintile too high.
+    """
+    table = engine.table(source)
+    where = engine.locations.get(source, source)
+    raw = table["lsoa_code"].cast("string")
+    counts = engine.query(engine.compile(table.group_by(_code=raw).agg(_rows=table.count())))
+    status = refdata.classify_lsoa(counts["_code"].astype(object), vintage)["lsoa_status"].to_numpy()
+    by_status = counts.groupby(status)["_rows"].sum()
+    total = int(by_status.sum())
+    if total and int(by_status.get("valid", 0)) == 0:
+        raise InputError(
+            f"{where}: column 'lsoa_code': none of the {rows(total)} of the population table holds a "
+            f"known {vintage} LSOA code ({', '.join(f'{k} {int(v):,}' for k, v in by_status.items() if v)}); "
+            "every sub-national denominator would be empty"
+        )
+    other = int(by_status.get("other_vintage", 0))
+    if other > POPULATION_OTHER_VINTAGE * total:
+        other_year = 2011 if vintage == 2021 else 2021
+        raise InputError(
+            f"{where}: column 'lsoa_code': {rows(other)} ({other / total:.1%}) of the population table hold "
+            f"{other_year} LSOA codes in a run set to lsoa_vintage {vintage}; their denominators would be "
+            "missing: convert them (gapwatch.refdata.convert_lsoa) or set lsoa_vintage"
+        )
