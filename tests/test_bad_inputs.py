@@ -617,3 +617,102 @@ def test_a_sound_population_table_runs(good: Path, tmp_path: Path) -> None:
     old = sorted(set(refdata.lsoa(2011).lsoa_code) - set(refdata.lsoa(2021).lsoa_code))[0]
     _persons(lambda f: f.assign(lsoa_code=np.where(f.index == 0, old, f["lsoa_code"])))(folder)
     assert main(["run", str(folder / "gapwatch.yaml")]) == 0
+
+
+# Common NHS spellings of the breakdown columns are read as codes, the rows so read counted
+# in a warning line; the published numbers are those of the same records coded.
+SPELLING_BREAKDOWNS = ["overall", "imd_quintile", "sex", "ethnic_group"]
+SEX_WORDS = {"1": "M", "2": "F"}
+
+
+def _labels(frame: pd.DataFrame) -> pd.DataFrame:
+    categories = refdata.ethnic_categories().set_index("code")["label"]
+    # Labels as extracts write them: upper case, a colon for the dash, some left as codes.
+    written = frame["ethnic_category"].map(categories).str.upper().str.replace(" - ", ": ")
+    frame["ethnic_category"] = np.where(frame.index % 5 == 0, frame["ethnic_category"], written)
+    return frame
+
+
+def _published(folder: Path) -> pd.DataFrame:
+    store = open_store(str(folder / "results.duckdb"))
+    try:
+        values = store.read("indicator_values").drop(columns=["run_id"])
+    finally:
+        store.close()
+    return values.sort_values(list(values.columns[:7])).reset_index(drop=True)
+
+
+SPELLINGS: list[tuple[str, Callable[[pd.DataFrame], pd.DataFrame], str]] = [
+    ("sex-m-f", lambda f: f.assign(sex=f["sex"].map(SEX_WORDS)), r"column 'sex': read 400 rows written M/F"),
+    ("ethnic-labels", _labels, r"column 'ethnic_category': read 320 rows written as labels"),
+    ("upper-case-names", lambda f: f.rename(columns={"lsoa_code": "LSOA_CODE", "sex": "Sex"}),
+     r"read column 'LSOA_CODE' as 'lsoa_code', 'Sex' as 'sex'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spell", "warning"), [case[1:] for case in SPELLINGS], ids=[c[0] for c in SPELLINGS]
+)
+def test_common_nhs_spellings_are_read_as_codes(
+    good: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    spell: Callable[[pd.DataFrame], pd.DataFrame],
+    warning: str,
+) -> None:
+    import re
+
+    coded, spelled = _copy(good, tmp_path / "coded"), _copy(good, tmp_path / "spelled")
+    for folder in (coded, spelled):
+        _indicator(breakdowns=SPELLING_BREAKDOWNS)(folder)
+    _rewrite_data(spell)(spelled)
+    assert main(["run", str(coded / "gapwatch.yaml"), "--no-monitor"]) == 0
+    caplog.clear()
+    assert main(["run", str(spelled / "gapwatch.yaml"), "--no-monitor"]) == 0
+    assert any(re.search(warning, record.getMessage()) for record in caplog.records), caplog.text
+    expected, found = _published(coded), _published(spelled)
+    assert (found.query("breakdown == 'sex'")["group"] != "unknown").all()
+    pd.testing.assert_frame_equal(found, expected)
+
+
+SPELLING_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("sex-unrecognised", _rewrite_data(lambda f: f.assign(sex=np.where(f.index % 2 == 0, "Man", "Woman"))),
+     r"column 'sex': none of the 400 rows holds a sex code \(found 'Man' 200, 'Woman' 200\)"),
+    ("ethnicity-unrecognised", _rewrite_data(lambda f: f.assign(ethnic_category="White")),
+     r"column 'ethnic_category': none of the 400 rows holds an ethnic category \(found 'White' 400\)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in SPELLING_CASES], ids=[c[0] for c in SPELLING_CASES]
+)
+def test_a_breakdown_column_with_no_recognised_value_stops_the_run(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    change: Callable[[Path], None],
+    message: str,
+) -> None:
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, request, change, [], message)
+
+
+def test_rows_dated_after_the_run_are_a_warning_not_silence(
+    good: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = _copy(good, tmp_path)
+
+    def future(frame: pd.DataFrame) -> pd.DataFrame:
+        frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+        frame.loc[frame.index % 20 == 7, "snapshot_date"] = pd.Timestamp("2099-05-01")
+        frame["snapshot_date"] = frame["snapshot_date"].dt.date
+        return frame
+
+    _rewrite_data(future)(folder)
+    caplog.clear()
+    assert main(["run", str(folder / "gapwatch.yaml"), "--no-monitor"]) == 0
+    messages = [record.getMessage() for record in caplog.records]
+    assert any(
+        "column 'snapshot_date': 20 rows (5.0%) dated after the day of the run" in message
+        for message in messages
+    ), messages

@@ -48,6 +48,8 @@ class Engine:
         #: SQL that stands in for a named placeholder table wherever a compiled statement
         #: reads it (see :meth:`define`).
         self.definitions: dict[str, str] = {}
+        #: What the run's user should know about the input that did not stop it, one line each.
+        self.warnings: list[str] = []
         #: Each input read from a file: the engine's name for it -> (path, input table).
         self.files: dict[str, tuple[Path, str]] = {}
 

@@ -20,6 +20,7 @@ import ibis.expr.datatypes as dt_types
 import yaml
 
 from gapwatch import refdata
+from gapwatch.engine import normalise
 from gapwatch.engine.backends import Engine
 from gapwatch.errors import InputError, rows
 from gapwatch.model.catalogue import Indicator
@@ -96,10 +97,12 @@ def _count(engine: Engine, table: ibis.Table) -> int:
 def check_source(
     engine: Engine, source: str, indicators: Sequence[Indicator], config: RunConfig, population: bool = False
 ) -> None:
-    """Raise InputError for the first problem that would make ``source``'s counts wrong."""
-    table = engine.table(source)
+    """Raise InputError for the first problem that would make ``source``'s counts wrong.
+
+    Common NHS spellings of the breakdown columns (``LSOA_CODE``, sex ``M``/``F``, ethnic
+    category labels) are read as codes first (:mod:`gapwatch.engine.normalise`).
+    """
     where = engine.locations.get(source, source)
-    schema = table.schema()
     wanted = dict(POPULATION_COLUMNS if population else STANDARD_COLUMNS)
     needed_by: dict[str, str] = dict.fromkeys(wanted, "every breakdown")
     for indicator in indicators:
@@ -110,6 +113,9 @@ def check_source(
                 needed_by.setdefault(column, f"indicator {indicator.id} ({role})")
                 if role.endswith(".sum"):
                     wanted[column] = "number"
+    normalise.rename_columns(engine, source, needed_by)
+    table = engine.table(source)
+    schema = table.schema()
     if _count(engine, table) == 0:
         raise InputError(f"{where}: table {source!r} has no rows")
     missing = [column for column in needed_by if column not in schema]
@@ -124,6 +130,8 @@ def check_source(
                 f"{where}: column {column!r} has type {schema[column]}; expected {kind} "
                 f"(needed by {needed_by[column]})"
             )
+    normalise.normalise_codes(engine, source)
+    table = engine.table(source)
     for indicator in indicators:
         for role, expression in indicator.expressions().items():
             problem = type_problem(expression, schema, condition=role.endswith(".where"))
@@ -131,10 +139,15 @@ def check_source(
                 raise InputError(f"{where}: {problem} (indicator {indicator.id}, {role}: {expression.text})")
     checks: dict[str, ibis.Value] = {"_rows": table.count()}
     dates = sorted({column for column, kind in wanted.items() if kind == "date"})
+    if "received_date" in schema.names and _kind(schema["received_date"]) == "date":
+        dates = sorted({*dates, "received_date"})
+    today = ibis.literal(dt.date.today())
     for column in dates:
         value = table[column].cast("date")
         outside = (value < ibis.literal(EARLIEST)) | (value > ibis.literal(LATEST))
         checks[f"date:{column}"] = outside.sum()
+        if column != "date_of_birth":
+            checks[f"future:{column}"] = (value > today).sum()
     for indicator in indicators:
         for role, expression in indicator.expressions().items():
             if role.endswith(".sum"):
@@ -161,7 +174,7 @@ def check_source(
     if found["_rows"] == 0:
         raise InputError(f"{where}: table {source!r} has no rows")
     for name, number in found.items():
-        if name == "_rows" or number == 0:
+        if name == "_rows" or number == 0 or name.startswith("future:"):
             continue
         problem, column = name.split(":", 1)
         if problem == "rule":
@@ -190,6 +203,15 @@ def check_source(
                 f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0"
             )
         raise InputError(f"{where}: column {column!r}: {rows(number)} missing; every amount must be recorded")
+    for name, number in found.items():
+        if name.startswith("future:") and number:
+            # Not an error: an extract can be taken early. Never silent: rows of a window
+            # that ends before them are not counted, and the user must know why.
+            column = name.split(":", 1)[1]
+            share = number / found["_rows"]
+            normalise.warn(engine, f"{where}: column {column!r}: {rows(number)} ({share:.1%}) "
+                           f"dated after the day of the run ({dt.date.today()}); they are counted only in "
+                           "reporting periods that hold them, check the extract")  # fmt: skip
     if population:
         check_population_lsoa(engine, source, config.lsoa_vintage)
 
