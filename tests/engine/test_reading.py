@@ -47,3 +47,27 @@ def test_the_configuration_pins_a_csv_column_type(tmp_path: Path) -> None:
         assert engine.table("episodes").schema()["EPIORDER"].is_string()
         with pytest.raises(InputError, match=r"episodes\.csv: column_types names column 'EPIEND'"):
             engine.register_file("other", tmp_path / "episodes.csv", {"EPIEND": "date"})
+
+
+def test_time_zone_aware_timestamps_give_dates_in_their_own_zone(tmp_path: Path) -> None:
+    import pandas as pd
+
+    # Midnights in London (BST, UTC+1, in summer) and in Kolkata (UTC+5:30), in scrambled order:
+    # in UTC each is the day before, moving 1 July and 1 April into the previous quarter.
+    london = pd.Series(pd.to_datetime(["2024-07-01", "2024-04-01", "2024-01-01"])).dt.tz_localize(
+        "Europe/London"
+    )
+    kolkata = pd.Series(pd.to_datetime(["2024-10-01", "2024-04-01", "2024-07-01"])).dt.tz_localize(
+        "Asia/Kolkata"
+    )
+    pd.DataFrame({"admitted": london, "seen": kolkata, "n": [1, 2, 3]}).to_parquet(
+        tmp_path / "spells.parquet"
+    )
+    with engine_for("duckdb") as engine:
+        engine.register_file("spells", tmp_path / "spells.parquet")
+        table = engine.table("spells")
+        found = table.select(
+            admitted=table["admitted"].cast("date"), seen=table["seen"].cast("date")
+        ).execute()
+    assert [str(day)[:10] for day in found["admitted"]] == ["2024-07-01", "2024-04-01", "2024-01-01"]
+    assert [str(day)[:10] for day in found["seen"]] == ["2024-10-01", "2024-04-01", "2024-07-01"]

@@ -73,7 +73,15 @@ class Engine:
         try:
             if path.suffix == ".parquet":
                 self._check_names(path, table, reading.parquet_names(path))
-                self._tables[table] = self.connection.read_parquet(path, table_name=name)
+                read = self.connection.read_parquet(path, table_name=name)
+                zones = reading.time_zones(path) if self.kind == "duckdb" else {}
+                if zones:
+                    # DuckDB keeps the instant, in UTC: Europe/London midnights would become the
+                    # previous day. Dates are taken on the clock of the timestamp's own zone.
+                    read = read.mutate(
+                        **{column: reading.local_time(zone, read[column]) for column, zone in zones.items()}
+                    )
+                self._tables[table] = read
             else:
                 problem = reading.encoding_problem(reading.first_bytes(path)[:64])
                 if problem:

@@ -16,6 +16,9 @@ import csv
 import re
 from pathlib import Path
 
+import ibis
+import ibis.expr.datatypes as ibis_types
+
 #: Columns read as text from CSV whatever they look like: codes keep their leading zeros
 #: (sex "1" and "01", ethnic category "01", provider codes such as "00L").
 TEXT_COLUMNS = frozenset({"lsoa_code", "sex", "ethnic_category", "provider_code", "gp_practice_code"})
@@ -61,6 +64,23 @@ def parquet_names(path: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     return list(pq.read_schema(path).names)
+
+
+def time_zones(path: Path) -> dict[str, str]:
+    """The zone of each time-zone-aware timestamp column of a Parquet file (``Europe/London``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return {
+        field.name: str(field.type.tz)
+        for field in pq.read_schema(path)
+        if pa.types.is_timestamp(field.type) and field.type.tz
+    }
+
+
+@ibis.udf.scalar.builtin(name="timezone")
+def local_time(zone: str, moment: ibis_types.Timestamp(timezone="UTC")) -> ibis_types.Timestamp(scale=6):  # type: ignore[valid-type]
+    """DuckDB's ``timezone(zone, moment)``: the wall-clock time in ``zone`` of an instant."""
 
 
 def repeated(names: list[str]) -> list[str]:
