@@ -716,3 +716,40 @@ def test_rows_dated_after_the_run_are_a_warning_not_silence(
         "column 'snapshot_date': 20 rows (5.0%) dated after the day of the run" in message
         for message in messages
     ), messages
+
+
+def _sentinels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    frame.loc[frame.index % 50 == 3, "snapshot_date"] = pd.Timestamp("1800-01-01")  # HES: null
+    frame.loc[frame.index % 50 == 11, "snapshot_date"] = pd.Timestamp("1801-01-01")  # HES: invalid
+    frame["snapshot_date"] = frame["snapshot_date"].dt.date
+    return frame
+
+
+def test_dates_coded_as_not_known_are_missing(
+    good: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    coded, dropped = _copy(good, tmp_path / "coded"), _copy(good, tmp_path / "dropped")
+    _rewrite_data(_sentinels)(coded)
+    # The same records without the 16 whose date is not known: what the published numbers must be.
+    _rewrite_data(lambda f: f[(f.index % 50 != 3) & (f.index % 50 != 11)])(dropped)
+    caplog.clear()
+    assert main(["run", str(coded / "gapwatch.yaml"), "--no-monitor"]) == 0
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert (
+        "read dates coded as not known (1800-01-01, 1801-01-01) as missing: 'snapshot_date' 16 rows"
+        in messages
+    )
+    assert main(["run", str(dropped / "gapwatch.yaml"), "--no-monitor"]) == 0
+    pd.testing.assert_frame_equal(_published(coded), _published(dropped))
+
+
+def test_the_dates_read_as_not_known_are_configurable(
+    good: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = _copy(good, tmp_path)
+    _rewrite_data(_sentinels)(folder)
+    _config(missing_dates=[])(folder)
+    capsys.readouterr()
+    assert main(["run", str(folder / "gapwatch.yaml"), "--no-monitor"]) == 1
+    assert "column 'snapshot_date': 16 rows with a date before 1900-01-01" in capsys.readouterr().err

@@ -14,10 +14,12 @@ expected.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+import ibis
 import pandas as pd
 
 from gapwatch import refdata
@@ -128,3 +130,32 @@ def normalise_codes(engine: Engine, source: str) -> None:
             read = rows(int(values.loc[spelled, "_rows"].sum()))
             warn(engine, f"{where}: column 'ethnic_category': read {read} written as labels "
                  "('White - British') as their codes")  # fmt: skip
+
+
+def missing_dates(engine: Engine, source: str, codes: Sequence[dt.date]) -> None:
+    """Read dates that extracts write for "not known" (``codes``) as missing, in every date
+    column, saying how many rows were read so.
+
+    National datasets write an unknown date as a code: HES writes 1800-01-01 (null) and
+    1801-01-01 (invalid). Taken as dates, one such row stops the run (before 1900) or, in a
+    wait, makes it 225 years long; as missing, completeness counts it.
+    """
+    table = engine.table(source)
+    columns = [name for name, dtype in table.schema().items() if dtype.is_date() or dtype.is_timestamp()]
+    if not columns or not codes:
+        return
+    counts = {
+        f"c{index}": table[name].cast("date").isin(list(codes)).sum() for index, name in enumerate(columns)
+    }
+    found = engine.query(engine.compile(table.aggregate(**counts))).iloc[0].tolist()
+    coded = {column: int(number or 0) for column, number in zip(columns, found, strict=True) if number}
+    if not coded:
+        return
+    engine.replace(source, table.mutate(**{
+        column: ibis.cases((table[column].cast("date").isin(list(codes)), ibis.null(table[column].type())),
+                           else_=table[column])
+        for column in coded
+    }))  # fmt: skip
+    where = engine.locations.get(source, source)
+    shown = ", ".join(f"{column!r} {rows(number)}" for column, number in coded.items())
+    warn(engine, f"{where}: read dates coded as not known ({', '.join(map(str, codes))}) as missing: {shown}")

@@ -131,6 +131,7 @@ def check_source(
                 f"(needed by {needed_by[column]})"
             )
     normalise.normalise_codes(engine, source)
+    normalise.missing_dates(engine, source, config.missing_dates)
     table = engine.table(source)
     for indicator in indicators:
         for role, expression in indicator.expressions().items():

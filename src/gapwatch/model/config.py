@@ -122,6 +122,11 @@ class RunConfig(BaseModel):
     periods: Periods
     population_date: str | None = Field(None, description="date ages in the population table are taken at")
     lsoa_vintage: Literal[2011, 2021] = 2021
+    missing_dates: list[dt.date] = Field(
+        default_factory=lambda: [dt.date(1800, 1, 1), dt.date(1801, 1, 1)],
+        description="dates that extracts write for 'not known' (HES: 1800-01-01 null, 1801-01-01 invalid); "
+        "read as missing",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1)
     completeness_warning: float = Field(
         0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"
