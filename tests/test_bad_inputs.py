@@ -753,3 +753,47 @@ def test_the_dates_read_as_not_known_are_configurable(
     capsys.readouterr()
     assert main(["run", str(folder / "gapwatch.yaml"), "--no-monitor"]) == 1
     assert "column 'snapshot_date': 16 rows with a date before 1900-01-01" in capsys.readouterr().err
+
+
+def _loaded_twice(frame: pd.DataFrame) -> pd.DataFrame:
+    # Appended to itself, then scrambled as an engine may write it.
+    return pd.concat([frame, frame]).sample(frac=1.0, random_state=5).reset_index(drop=True)
+
+
+def _rewrite_persons(folder: Path) -> None:
+    path = folder / "data" / "persons.parquet"
+    _loaded_twice(pd.read_parquet(path)).to_parquet(path, index=False)
+
+
+COPY_CASES: list[tuple[str, Callable[[Path], None], str]] = [
+    ("loaded-twice", _rewrite_data(_loaded_twice),
+     r"screening\.parquet: 400 rows \(50%\) are exact copies of another row, far above the 10%"),
+    ("population-loaded-twice", _both(_persons(), _rewrite_persons),
+     r"persons\.parquet: 401 rows \(50%\) are exact copies of another row"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [case[1:] for case in COPY_CASES], ids=[c[0] for c in COPY_CASES]
+)
+def test_an_extract_loaded_twice_stops_the_run(
+    good: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    change: Callable[[Path], None],
+    message: str,
+) -> None:
+    test_bad_input_is_one_line_and_publishes_nothing(good, tmp_path, capsys, request, change, [], message)
+
+
+def test_copies_are_counted_when_the_configuration_accepts_them(good: Path, tmp_path: Path) -> None:
+    once, twice = _copy(good, tmp_path / "once"), _copy(good, tmp_path / "twice")
+    _rewrite_data(_loaded_twice)(twice)
+    _config(accept_duplicates=True)(twice)
+    assert main(["run", str(once / "gapwatch.yaml"), "--no-monitor"]) == 0
+    assert main(["run", str(twice / "gapwatch.yaml"), "--no-monitor"]) == 0
+    single, double = _published(once), _published(twice)
+    national = "area_type == 'england' and indicator_id == 'screened'"
+    # National counts are not rounded: every one doubled.
+    assert (double.query(national)["numerator"] == 2 * single.query(national)["numerator"]).all()

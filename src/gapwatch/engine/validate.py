@@ -48,6 +48,10 @@ OLDEST = 120
 #: service tables (``engine.counts.MIXED_VINTAGE_SHARE``): a register extract is one
 #: vintage, and a 2011 extract in a 2021 run has only about 3% of codes that no longer exist.
 POPULATION_OTHER_VINTAGE = 0.01
+#: Above this share of rows that are exact copies of another, an input was loaded twice
+#: (every count doubled), not submitted twice now and then (0.5% in the synthetic data; a
+#: few percent in national datasets).
+COPIED_SHARE = 0.10
 
 
 def _kind(dtype: dt_types.DataType) -> str:
@@ -213,6 +217,8 @@ def check_source(
             normalise.warn(engine, f"{where}: column {column!r}: {rows(number)} ({share:.1%}) "
                            f"dated after the day of the run ({dt.date.today()}); they are counted only in "
                            "reporting periods that hold them, check the extract")  # fmt: skip
+    if not config.accept_duplicates:
+        check_copies(engine, source, found["_rows"])
     if population:
         check_population_lsoa(engine, source, config.lsoa_vintage)
 
@@ -262,4 +268,21 @@ def check_population_lsoa(engine: Engine, source: str, vintage: int) -> None:
             f"{where}: column 'lsoa_code': {rows(other)} ({other / total:.1%}) of the population table hold "
             f"{other_year} LSOA codes in a run set to lsoa_vintage {vintage}; their denominators would be "
             "missing: convert them (gapwatch.refdata.convert_lsoa) or set lsoa_vintage"
+        )
+
+
+def check_copies(engine: Engine, source: str, total: int) -> None:
+    """Stop the run when more than :data:`COPIED_SHARE` of a table's rows are exact copies of
+    another row: an extract appended to itself doubles every count, and only the share of
+    duplicates on the quality page would hint at it. ``accept_duplicates: true`` in the
+    configuration counts them (a source where identical rows are separate events).
+    """
+    table = engine.table(source)
+    distinct = _count(engine, table.distinct())
+    copies = total - distinct
+    if total and copies > COPIED_SHARE * total:
+        raise InputError(
+            f"{engine.locations.get(source, source)}: {rows(copies)} ({copies / total:.0%}) are exact "
+            f"copies of another row, far above the {COPIED_SHARE:.0%} a single extract holds; "
+            "was it loaded twice? Remove the copies, or set accept_duplicates: true to count them"
         )

@@ -122,6 +122,9 @@ class RunConfig(BaseModel):
     periods: Periods
     population_date: str | None = Field(None, description="date ages in the population table are taken at")
     lsoa_vintage: Literal[2011, 2021] = 2021
+    accept_duplicates: bool = Field(
+        False, description="count an input whose rows are more than 10% exact copies (else the run stops)"
+    )
     missing_dates: list[dt.date] = Field(
         default_factory=lambda: [dt.date(1800, 1, 1), dt.date(1801, 1, 1)],
         description="dates that extracts write for 'not known' (HES: 1800-01-01 null, 1801-01-01 invalid); "
