@@ -797,3 +797,32 @@ def test_copies_are_counted_when_the_configuration_accepts_them(good: Path, tmp_
     national = "area_type == 'england' and indicator_id == 'screened'"
     # National counts are not rounded: every one doubled.
     assert (double.query(national)["numerator"] == 2 * single.query(national)["numerator"]).all()
+
+
+def test_received_dates_after_the_run_and_an_indicator_with_no_rows_in_the_window_are_warnings(
+    good: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = _copy(good, tmp_path)
+
+    def change(frame: pd.DataFrame) -> pd.DataFrame:
+        received = pd.to_datetime(frame["snapshot_date"]) + pd.Timedelta(days=5)
+        received[frame.index % 40 == 1] = pd.Timestamp("2099-01-01")
+        frame["received_date"] = received.dt.date
+        frame["episode_date"] = pd.Timestamp("2019-06-01").date()  # before the window, every row
+        return frame
+
+    _rewrite_data(change)(folder)
+    _indicator(date_column="episode_date")(folder)
+    caplog.clear()
+    assert main(["run", str(folder / "gapwatch.yaml"), "--no-monitor"]) == 0
+    messages = " ".join(record.getMessage() for record in caplog.records)
+    assert "column 'received_date': 10 rows (2.5%) dated after the day of the run" in messages
+    assert (
+        "indicator screened: no row's episode_date falls in the reporting window 2024-04 to 2025-03; "
+        "it will have no values this run" in messages
+    ), messages
+    store = open_store(str(folder / "results.duckdb"))
+    try:
+        assert "screened" not in set(store.read("indicator_values")["indicator_id"])
+    finally:
+        store.close()

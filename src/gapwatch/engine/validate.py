@@ -153,6 +153,10 @@ def check_source(
         checks[f"date:{column}"] = outside.sum()
         if column != "date_of_birth":
             checks[f"future:{column}"] = (value > today).sum()
+    first, last = ibis.literal(config.periods.first_day), ibis.literal(config.periods.last_day)
+    for column in sorted({indicator.date_column for indicator in indicators}):
+        value = table[column].cast("date")
+        checks[f"window:{column}"] = ((value >= first) & (value <= last)).sum()
     for indicator in indicators:
         for role, expression in indicator.expressions().items():
             if role.endswith(".sum"):
@@ -179,7 +183,7 @@ def check_source(
     if found["_rows"] == 0:
         raise InputError(f"{where}: table {source!r} has no rows")
     for name, number in found.items():
-        if name == "_rows" or number == 0 or name.startswith("future:"):
+        if name == "_rows" or number == 0 or name.startswith(("future:", "window:")):
             continue
         problem, column = name.split(":", 1)
         if problem == "rule":
@@ -217,6 +221,13 @@ def check_source(
             normalise.warn(engine, f"{where}: column {column!r}: {rows(number)} ({share:.1%}) "
                            f"dated after the day of the run ({dt.date.today()}); they are counted only in "
                            "reporting periods that hold them, check the extract")  # fmt: skip
+    for indicator in indicators:
+        if found.get(f"window:{indicator.date_column}", 1) == 0:
+            # Published with no cells, the indicator would vanish from the results unexplained.
+            window = f"{config.periods.start} to {config.periods.end}"
+            column = indicator.date_column
+            normalise.warn(engine, f"{where}: indicator {indicator.id}: no row's {column} falls in the "
+                           f"reporting window {window}; it will have no values this run")  # fmt: skip
     if not config.accept_duplicates:
         check_copies(engine, source, found["_rows"])
     if population:
