@@ -52,6 +52,9 @@ POPULATION_OTHER_VINTAGE = 0.01
 #: (every count doubled), not submitted twice now and then (0.5% in the synthetic data; a
 #: few percent in national datasets).
 COPIED_SHARE = 0.10
+#: ... and at least this many copies: in a table of a few rows, one repeat is a large share
+#: of nothing, not a second load.
+COPIED_ROWS = 50
 
 
 def _kind(dtype: dt_types.DataType) -> str:
@@ -289,7 +292,7 @@ def check_copies(engine: Engine, source: str, total: int) -> None:
     configuration counts them (a source where identical rows are separate events).
     """
     copies = _copies(engine, engine.table(source), total)
-    if total and copies > COPIED_SHARE * total:
+    if total and copies > COPIED_SHARE * total and copies >= COPIED_ROWS:
         raise InputError(
             f"{engine.locations.get(source, source)}: {rows(copies)} ({copies / total:.0%}) are exact "
             f"copies of another row, far above the {COPIED_SHARE:.0%} a single extract holds; "
