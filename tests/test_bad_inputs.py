@@ -462,6 +462,7 @@ def test_a_file_the_engine_cannot_read_is_one_line(
 def test_a_long_csv_that_is_right_runs(good: Path, tmp_path: Path) -> None:
     folder = _copy(good, tmp_path)
     _long_csv()(folder)
+    _config(accept_duplicates=True)(folder)  # the 400 records repeated: copies, accepted here
     assert main(["run", str(folder / "gapwatch.yaml")]) == 0
 
 

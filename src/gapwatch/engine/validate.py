@@ -231,10 +231,10 @@ def check_source(
             column = indicator.date_column
             normalise.warn(engine, f"{where}: indicator {indicator.id}: no row's {column} falls in the "
                            f"reporting window {window}; it will have no values this run")  # fmt: skip
-    if not config.accept_duplicates:
-        check_copies(engine, source, found["_rows"])
     if population:
         check_population_lsoa(engine, source, config.lsoa_vintage)
+    if not config.accept_duplicates:
+        check_copies(engine, source, found["_rows"])
 
 
 def _birth_checks(table: ibis.Table, config: RunConfig) -> dict[str, ibis.Value]:
