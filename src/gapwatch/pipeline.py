@@ -55,7 +55,7 @@ def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) ->
             if engine.kind == "postgres" and not named.endswith((".parquet", ".csv", ".gz")):
                 engine.register_database_table(table, named)
             else:
-                engine.register_file(table, config.resolve(named))
+                engine.register_file(table, config.resolve(named), config.column_types.get(table))
         elif engine.kind == "postgres" and config.database:
             engine.register_database_table(table, table)
         elif config.data is not None:
@@ -69,7 +69,7 @@ def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) ->
                     f"{folder}: no input for table {table!r} ({table}.parquet or {table}.csv), "
                     f"needed by {', '.join(users[:3])}{' …' if len(users) > 3 else ''}"
                 )
-            engine.register_file(table, found)
+            engine.register_file(table, found, config.column_types.get(table))
         else:
             raise InputError(f"input table {table!r}: name it under tables:, or give data: or database:")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,11 +19,14 @@ import ibis.expr.types as ir
 import pandas as pd
 from ibis.backends import BaseBackend
 
+from gapwatch.engine import reading
 from gapwatch.errors import InputError, StoreError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz")
 
 T = TypeVar("T")
+#: Column types the configuration may pin for a CSV file (``column_types:``), as DuckDB names them.
+CSV_TYPES = {"text": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "date": "DATE", "boolean": "BOOLEAN"}
 #: Work that needs the engine's answers: it yields SQL (one statement, or a list of them to
 #: run one after another) and is sent back the result (a frame, or a list of frames).
 Job = Generator[str | list[str], Any, T]
@@ -45,27 +48,75 @@ class Engine:
         #: SQL that stands in for a named placeholder table wherever a compiled statement
         #: reads it (see :meth:`define`).
         self.definitions: dict[str, str] = {}
+        #: What the run's user should know about the input that did not stop it, one line each.
+        self.warnings: list[str] = []
+        #: Each input read from a file: the engine's name for it -> (path, input table).
+        self.files: dict[str, tuple[Path, str]] = {}
 
     def quote(self, name: str) -> str:
         return f"`{name}`" if self.dialect == "spark" else f'"{name}"'
 
-    def register_file(self, table: str, path: Path) -> None:
-        """Make a Parquet or CSV file readable as ``table`` (read in place, not copied)."""
+    def register_file(self, table: str, path: Path, types: Mapping[str, str] | None = None) -> None:
+        """Make a Parquet or CSV file readable as ``table`` (read in place, not copied).
+
+        CSV columns holding codes (:data:`gapwatch.engine.reading.TEXT_COLUMNS`) are read as
+        text, so that leading zeros are kept; ``types`` pins others (``{"EPIORDER": "integer"}``,
+        kinds as in :data:`CSV_TYPES`); the engine infers the rest from the first rows.
+        """
         self.locations[table] = str(path)
         if not path.exists():
             raise InputError(f"{path}: input file for table {table!r} not found")
         if path.stat().st_size == 0:
             raise InputError(f"{path}: empty file (table {table!r})")
+        name = f"input_{table}"
+        self.files[name] = (path, table)
         try:
             if path.suffix == ".parquet":
-                self._tables[table] = self.connection.read_parquet(path, table_name=f"input_{table}")
+                self._check_names(path, table, reading.parquet_names(path))
+                read = self.connection.read_parquet(path, table_name=name)
+                zones = reading.time_zones(path) if self.kind == "duckdb" else {}
+                if zones:
+                    # DuckDB keeps the instant, in UTC: Europe/London midnights would become the
+                    # previous day. Dates are taken on the clock of the timestamp's own zone.
+                    read = read.mutate(
+                        **{column: reading.local_time(zone, read[column]) for column, zone in zones.items()}
+                    )
+                self._tables[table] = read
             else:
-                self._tables[table] = self.connection.read_csv(path, table_name=f"input_{table}")
+                problem = reading.encoding_problem(reading.first_bytes(path)[:64])
+                if problem:
+                    raise InputError(f"{path}: cannot read table {table!r}: the file {problem}")
+                header = reading.csv_header(path)
+                self._check_names(path, table, header)
+                options: dict[str, Any] = {}
+                if self.kind == "duckdb":
+                    options["types"] = self._csv_types(path, table, header, types or {})
+                self._tables[table] = self.connection.read_csv(path, table_name=name, **options)
         except InputError:
             raise
         except Exception as error:  # the engines raise their own exception types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise InputError(f"{path}: cannot read table {table!r} ({first[:200]})") from None
+            raise InputError(reading.describe(error, path, table)) from None
+
+    @staticmethod
+    def _check_names(path: Path, table: str, names: list[str]) -> None:
+        twice = reading.repeated(names)
+        if twice:
+            raise InputError(
+                f"{path}: table {table!r} has more than one column named {' and '.join(map(repr, twice))}; "
+                "each column needs its own name"
+            )
+
+    @staticmethod
+    def _csv_types(path: Path, table: str, header: list[str], pinned: Mapping[str, str]) -> dict[str, str]:
+        unknown = sorted(set(pinned) - set(header))
+        if unknown:
+            raise InputError(
+                f"{path}: column_types names column {unknown[0]!r}, which table {table!r} does not have"
+            )
+        chosen = {column: "VARCHAR" for column in header if column.lower() in reading.TEXT_COLUMNS}
+        for column, kind in pinned.items():
+            chosen[column] = CSV_TYPES[kind]
+        return chosen
 
     def register_database_table(self, table: str, name: str) -> None:
         self.locations[table] = f"table {name}"
@@ -107,12 +158,39 @@ class Engine:
         connection: Any = self.connection
         self.executed.append(sql)
         if self.kind == "duckdb":
-            return connection.con.execute(sql).df()
+            try:
+                return connection.con.execute(sql).df()
+            except Exception as error:
+                raise self._read_error(error, sql) from None
         if self.kind == "pyspark":
             return connection._session.sql(sql).toPandas()
         with connection.raw_sql(sql) as cursor:
             names = [column[0] for column in cursor.description]
             return pd.DataFrame(cursor.fetchall(), columns=names)
+
+    def _read_error(self, error: Exception, sql: str) -> Exception:
+        """A problem in an input file met while a query read it, as registration reports it.
+
+        DuckDB reads CSV and Parquet lazily: a bad value past the rows it sampled, or a
+        damaged page, is only met by the query that reaches it. Other errors (in gapwatch's
+        own SQL) are returned unchanged.
+        """
+        import duckdb
+
+        readable = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException)
+        if not (isinstance(error, readable) or type(error) is duckdb.Error):
+            return error
+        read = [(path, table) for name, (path, table) in self.files.items() if self.quote(name) in sql]
+        if len(read) != 1:
+            named = [(path, table) for path, table in read if str(path) in str(error)]
+            read = named or read
+        if not read:
+            return error
+        return InputError(reading.describe(error, *read[0]))
+
+    def replace(self, table: str, expression: ir.Table) -> None:
+        """Read input ``table`` through ``expression`` from now on (e.g. with columns renamed)."""
+        self._tables[table] = expression
 
     def run(self, job: Job[T]) -> T:
         """Run one :data:`Job` to its end and return what it returns."""

@@ -108,6 +108,10 @@ class RunConfig(BaseModel):
     data: str | None = Field(None, description="folder of input tables (<table>.parquet or .csv)")
     database: str | None = Field(None, description="database URL whose tables are the input (postgres)")
     tables: dict[str, str] = Field(default_factory=dict, description="input table -> file or table name")
+    column_types: dict[str, dict[str, Literal["text", "integer", "number", "date", "boolean"]]] = Field(
+        default_factory=dict,
+        description="CSV inputs: table -> column -> type, where the type the first rows suggest is wrong",
+    )
     catalogue: list[str] | None = None
     indicators: list[str] | None = None
     areas: list[str] = list(DEFAULT_AREAS)
@@ -118,6 +122,14 @@ class RunConfig(BaseModel):
     periods: Periods
     population_date: str | None = Field(None, description="date ages in the population table are taken at")
     lsoa_vintage: Literal[2011, 2021] = 2021
+    accept_duplicates: bool = Field(
+        False, description="count an input whose rows are more than 10% exact copies (else the run stops)"
+    )
+    missing_dates: list[dt.date] = Field(
+        default_factory=lambda: [dt.date(1800, 1, 1), dt.date(1801, 1, 1)],
+        description="dates that extracts write for 'not known' (HES: 1800-01-01 null, 1801-01-01 invalid); "
+        "read as missing",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1)
     completeness_warning: float = Field(
         0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"

@@ -163,3 +163,94 @@ def _compile(node: ast.expr, table: ir.Table) -> Any:
                 return arguments[0].year()
             return ibis.coalesce(arguments[0], arguments[1])
     raise ConfigError(f"cannot compile {ast.unparse(node)!r}")
+
+
+def _kind_of(dtype: Any) -> str:
+    if dtype.is_boolean():
+        return "boolean"
+    if dtype.is_numeric():
+        return "number"
+    if dtype.is_date() or dtype.is_timestamp():
+        return "date"
+    if dtype.is_string():
+        return "text"
+    return str(dtype)
+
+
+def _literal_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "text"
+
+
+def _described(value: object) -> str:
+    kind = _literal_kind(value)
+    return f"the {'text' if kind == 'text' else kind} {value!r}"
+
+
+def type_problem(expression: Expression, schema: Any, condition: bool = False) -> str | None:
+    """Why ``expression`` cannot be evaluated on a table with ``schema`` (an Ibis schema), if it
+    cannot: a column compared with a constant of another type, or a column that is not true/false
+    used as a condition. ``condition`` says the whole expression is a filter.
+
+    Engines reject these with their own errors (``EPIORDER == '1'`` on an integer column),
+    which name neither the column's type nor the constant. Text compared with a number is
+    not converted silently: ``'01' == 1`` has no single right answer.
+
+    >>> import ibis
+    >>> type_problem(parse("EPIORDER == '1'"), ibis.schema({"EPIORDER": "int64"}))
+    "column 'EPIORDER' has type int64 but is compared with the text '1'"
+    """
+
+    def column_kind(node: ast.expr) -> tuple[str, str] | None:
+        if isinstance(node, ast.Name) and node.id in schema:
+            return node.id, _kind_of(schema[node.id])
+        return None
+
+    def visit(node: ast.expr, as_condition: bool) -> str | None:
+        match node:
+            case ast.Name(id=name) if as_condition:
+                found = column_kind(node)
+                if found and found[1] != "boolean":
+                    return (
+                        f"column {name!r} has type {schema[name]} but is used as true/false; "
+                        f"compare it with a value (e.g. {name} == 'Y')"
+                    )
+            case ast.BoolOp(values=values):
+                for operand in values:
+                    problem = visit(operand, True)
+                    if problem:
+                        return problem
+            case ast.UnaryOp(op=ast.Not(), operand=operand):
+                return visit(operand, True)
+            case ast.Compare(left=left, ops=[op], comparators=[right]) if not isinstance(
+                op, ast.Is | ast.IsNot
+            ):
+                found = column_kind(left)
+                constants: list[object] = []
+                if isinstance(right, ast.Constant) and right.value is not None:
+                    constants = [right.value]
+                elif isinstance(right, ast.List | ast.Tuple):
+                    constants = [item.value for item in right.elts if isinstance(item, ast.Constant)]
+                elif isinstance(left, ast.Constant) and left.value is not None:
+                    found, constants = column_kind(right), [left.value]
+                if found is None:
+                    return None
+                column, kind = found
+                for value in constants:
+                    if value is None:
+                        continue
+                    wanted = _literal_kind(value)
+                    # As the engines allow: dates with ISO text, flags with 0 and 1.
+                    comparable = (wanted == kind or (kind == "date" and wanted == "text")
+                                  or (kind == "boolean" and wanted == "number"))  # fmt: skip
+                    if not comparable:
+                        return (
+                            f"column {column!r} has type {schema[column]} "
+                            f"but is compared with {_described(value)}"
+                        )
+        return None
+
+    return visit(expression.tree, condition)
