@@ -9,6 +9,7 @@ tidy pandas DataFrame; nothing here computes a statistic.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -41,6 +42,11 @@ PAGE_BREAKDOWNS = [
     "serious_mental_illness",
 ]
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
+#: How a run grouped the NHS ethnic category codes (its ``ethnic_grouping`` setting), in words.
+ETHNIC_GROUPING_NAMES = {
+    "census2021": "as ONS Census 2021 does, with Chinese (code R) under Asian",
+    "nhs2001": "as the NHS Data Dictionary's 2001 Census based list does, with Chinese (code R) under Other",
+}
 AREA_TYPE_NAMES = {
     "england": "England",
     "region": "Region",
@@ -81,6 +87,16 @@ class Results:
     def run(self) -> dict[str, Any]:
         runs = self.store.runs()
         return dict(runs.loc[runs["run_id"] == self.run_id].iloc[0])
+
+    @cached_property
+    def ethnic_grouping(self) -> str:
+        """The run's ``ethnic_grouping`` setting, read from the configuration it recorded.
+
+        Runs published before it was a setting all used ``census2021``.
+        """
+        recorded = self.run.get("config")
+        settings = json.loads(recorded) if isinstance(recorded, str) and recorded else {}
+        return str(settings.get("ethnic_grouping") or "census2021")
 
     @cached_property
     def indicators(self) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from gapwatch.stats.spc import MIN_POINTS
 from gapwatch.store import open_store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
+    ETHNIC_GROUPING_NAMES,
     HEAT_BREAKDOWN,
     PAGE_BREAKDOWNS,
     RULE_NAMES,
@@ -533,7 +534,8 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
     @app.get("/methods", response_class=HTMLResponse, include_in_schema=False)
     def methods_page(request: Request) -> HTMLResponse:
         with results() as found:
-            return page(request, "methods.html", found)
+            grouping = ETHNIC_GROUPING_NAMES.get(found.ethnic_grouping, found.ethnic_grouping)
+            return page(request, "methods.html", found, ethnic_grouping=grouping)
 
     # --- JSON API ------------------------------------------------------------------------
 
