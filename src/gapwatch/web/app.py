@@ -39,6 +39,7 @@ from gapwatch.store import open_store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
     ETHNIC_GROUPING_NAMES,
+    GUARDRAILS_NOT_RUN,
     HEAT_BREAKDOWN,
     PAGE_BREAKDOWNS,
     RULE_NAMES,
@@ -203,7 +204,14 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
         return templates.TemplateResponse(
             request,
             template,
-            {"run": found.run, "areas_by_type": grouped, "indicators": found.indicators, **context},
+            {
+                "run": found.run,
+                "areas_by_type": grouped,
+                "indicators": found.indicators,
+                # A run published without its monitor says so wherever alerts would be.
+                "guardrails_not_run": None if found.guardrails_run else GUARDRAILS_NOT_RUN,
+                **context,
+            },
         )
 
     def indicator_or_404(found: Results, indicator_id: str) -> dict[str, Any]:
