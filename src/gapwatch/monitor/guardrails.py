@@ -316,6 +316,9 @@ def special_cause(
     )
     keys = ["indicator_id", "area_type", "area_code", "breakdown", "series"]
     gaps = charts.merge(wanted, on=["breakdown", "series"])
+    # The latest point is the last row of its chart once sorted by period: charts may
+    # arrive in any order (from the store, or mixed with other series').
+    gaps = gaps.sort_values([*keys, "period_start"], kind="stable")
     # Published points: a missing period is no point of the chart (stats.spc.xmr).
     points = gaps.groupby(keys)["value"].transform("count")
     latest = gaps.loc[points >= rule.min_points].groupby(keys, sort=True).tail(1)
