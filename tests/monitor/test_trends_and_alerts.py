@@ -225,9 +225,11 @@ def test_an_incomplete_breakdown_field_means_the_gap_cannot_be_seen() -> None:
 
 
 def test_a_spike_in_the_gap_is_special_cause() -> None:
-    # Mean of the first seven gaps about -5 with moving ranges about 0.3: -12 is far outside.
-    gap = [-5.0, -5.3, -4.9, -5.2, -5.0, -4.8, -5.1, -12.0]
-    found = _alerts(*_run([60.0, 60.2, 59.9, 60.1, 60.0, 59.8, 60.1, 60.0], gap))
+    # Thirteen quarters (the alert needs 13 points, as a Making Data Count icon does): mean
+    # of the first twelve gaps about -5 with moving ranges about 0.3: -12 is far outside.
+    gap = [-5.0, -5.3, -4.9, -5.2, -5.0, -4.8, -5.1, -5.0, -5.2, -4.9, -5.1, -5.0, -12.0]
+    overall = [60.0, 60.2, 59.9, 60.1, 60.0, 59.8, 60.1, 60.0, 60.2, 59.9, 60.1, 60.0, 60.0]
+    found = _alerts(*_run(overall, gap))
     special = found.loc[found["rule"] == "special_cause"]
     assert len(special) == 1
     assert json.loads(special.iloc[0]["evidence"])["variation"] == "special_cause_concerning"

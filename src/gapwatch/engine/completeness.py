@@ -151,7 +151,7 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     """Counts of valid, duplicate and late records for one source (see the module docstring),
     in a scan of its own (the engine folds them into an indicator scan where it can), as a
     job (:meth:`Engine.run_jobs`)."""
-    prepared = prepare(engine, source, config.lsoa_vintage)
+    prepared = prepare(engine, source, config.lsoa_vintage, grouping=config.ethnic_grouping)
     date = prepared[date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
     prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))

@@ -39,6 +39,7 @@ from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN, breakdown_columns
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.model.config import RunConfig
 from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
+from gapwatch.refdata.ethnicity import DEFAULT_GROUPING
 
 ENGLAND = "E92000001"
 AGE_BANDS: tuple[tuple[int, str], ...] = tuple(
@@ -167,9 +168,13 @@ def _code_labels() -> dict[str, np.ndarray]:
 
 
 @cache
-def _ethnic_group_of_category() -> np.ndarray:
-    """The ethnic_group code of each ethnic_category code."""
-    categories = refdata.ethnic_categories()
+def _ethnic_group_of_category(grouping: str = DEFAULT_GROUPING) -> np.ndarray:
+    """The ethnic_group code of each ethnic_category code, under the run's ``ethnic_grouping``.
+
+    Every grouping has the same five groups (they differ only in where code R goes), so
+    the group labels of :func:`_code_labels` serve them all.
+    """
+    categories = refdata.ethnic_categories(grouping)
     valid = categories[categories["valid"]]
     groups = list(_code_labels()["ethnic_group"])
     return np.array([0, *(groups.index(group) for group in valid["group"])], dtype=np.int64)
@@ -276,11 +281,13 @@ def prepare(
     vintage: int,
     age: Callable[[ir.Table], ir.NumericValue] | None = None,
     table: ir.Table | None = None,
+    grouping: str = DEFAULT_GROUPING,
 ) -> ir.Table:
     """Add the place and person codes of every grouping column to a source table.
 
     The input's own columns stay as they are (indicator expressions read them); the codes
     are the columns named in ``_CODED``, integers that are never missing (0 = unknown).
+    ``grouping`` is the run's ``ethnic_grouping`` (see :func:`gapwatch.refdata.ethnic_categories`).
     """
     table = engine.table(source) if table is None else table
     codes, _ = _lsoa_codes(engine, source, table, vintage)
@@ -292,6 +299,7 @@ def prepare(
     valid = list(categories.loc[categories["valid"], "code"])
     ethnic = linked["ethnic_category"].cast("string").strip().upper()
     organisation = next((column for column in ORGANISATION_COLUMNS if column in linked.columns), None)
+    group_of = _ethnic_group_of_category(grouping)
     keys: dict[str, ir.Value] = {
         _CODED["place"]: linked[_CODED["place"]].fill_null(0),
         _CODED["lsoa_valid"]: linked[_CODED["lsoa_valid"]].fill_null(0),
@@ -302,7 +310,7 @@ def prepare(
             {code: index + 1 for index, code in enumerate(valid)}, else_=0
         ).fill_null(0),
         _CODED["ethnic_group"]: ethnic.substitute(
-            {code: int(_ethnic_group_of_category()[index + 1]) for index, code in enumerate(valid)}, else_=0
+            {code: int(group_of[index + 1]) for index, code in enumerate(valid)}, else_=0
         ).fill_null(0),
         _CODED["age_band"]: _age_band(ages, band_starts("10y")).fill_null(0),
         _CODED["standard_age"]: _age_band(ages, band_starts("5y")).fill_null(0),
@@ -504,6 +512,7 @@ def _roll_up(
     categorical: bool = False,
     all_sets: Sequence[tuple[str, str, tuple[str, ...]]] | None = None,
     coded_rows: _Coded | None = None,
+    grouping: str = DEFAULT_GROUPING,
 ) -> pd.DataFrame:
     """Sum the engine's counts by place and person codes into every area and group, labelled.
 
@@ -511,7 +520,8 @@ def _roll_up(
     integer keys costs little, and it spares the engine one hash table per area type.
     With ``categorical``, the text columns (area, breakdown, group) are pandas categoricals.
     ``all_sets`` are the sets the engine's query counted, when ``sets`` are only some of them;
-    ``coded_rows``, :func:`_coded` of ``raw`` when another roll-up of it has worked it out.
+    ``coded_rows``, :func:`_coded` of ``raw`` when another roll-up of it has worked it out;
+    ``grouping``, the run's ``ethnic_grouping``, where ethnic groups are summed from categories.
     """
     places = _places(vintage)
     labels = _code_labels()
@@ -567,7 +577,7 @@ def _roll_up(
                 keys.append((take("ethnic_group", coded["ethnic_group"]), labels["ethnic_group"]))
             elif column == "ethnic_group":
                 category = take("ethnic_category", coded["ethnic_category"])
-                keys.append((_ethnic_group_of_category()[category], labels["ethnic_group"]))
+                keys.append((_ethnic_group_of_category(grouping)[category], labels["ethnic_group"]))
             else:
                 keys.append((take(f"person {column}", person_codes[column]), labels[column]))
         key = np.zeros(len(selected), dtype=np.int64)
@@ -690,10 +700,13 @@ def count_scan(
     (:mod:`gapwatch.engine.completeness`)."""
     from gapwatch.engine import completeness
 
-    key = ("prepared", scan.source, config.lsoa_vintage)
+    grouping = config.ethnic_grouping
+    key = ("prepared", scan.source, config.lsoa_vintage, grouping)
     if key not in engine.cache:
         name = f"gapwatch_prepared_{len(engine.definitions)}"
-        engine.cache[key] = engine.define(name, prepare(engine, scan.source, config.lsoa_vintage))
+        engine.cache[key] = engine.define(
+            name, prepare(engine, scan.source, config.lsoa_vintage, grouping=grouping)
+        )
     prepared = engine.cache[key]
     date = prepared[scan.date_column].cast("date")
     first, last = config.periods.first_day, config.periods.last_day
@@ -705,7 +718,9 @@ def count_scan(
     sets = _grouping_sets(areas, breakdowns, config)
 
     if scan.indicators[0].measure in DISTRIBUTION_MEASURES:
-        found, histograms = yield from _median_scan(engine, scan, prepared, sets, config.lsoa_vintage)
+        found, histograms = yield from _median_scan(
+            engine, scan, prepared, sets, config.lsoa_vintage, grouping
+        )
         return found, histograms, pd.DataFrame(), pd.DataFrame()
 
     counted = [_counted_rows(indicator, prepared) for indicator in scan.indicators]
@@ -746,7 +761,7 @@ def count_scan(
     # Cells stay categorical until :func:`_scan_job` has put them in order: selecting and
     # sorting millions of rows of text cost more than the rest of the roll-up.
     labelled = _roll_up(raw, leading, sets, list(measures), config.lsoa_vintage, categorical=True,
-                        all_sets=query_sets, coded_rows=coded_rows)  # fmt: skip
+                        all_sets=query_sets, coded_rows=coded_rows, grouping=grouping)  # fmt: skip
     by_age = pd.DataFrame()
     if "standard_age" in leading:
         labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
@@ -788,6 +803,7 @@ def _median_scan(
     prepared: ir.Table,
     sets: list[tuple[str, str, tuple[str, ...]]],
     vintage: int,
+    grouping: str = DEFAULT_GROUPING,
 ) -> Job[tuple[pd.DataFrame, pd.DataFrame]]:
     """Histograms of each median or percentile indicator's value: additive, so the
     median or percentile and its limits follow."""
@@ -808,7 +824,9 @@ def _median_scan(
     histograms = []
     for indicator, mine, raw in zip(scan.indicators, wanted, answers, strict=True):
         # Histograms run to millions of rows: their text columns stay categorical.
-        labelled = _roll_up(raw, ["period_start", "value"], mine, ["rows"], vintage, categorical=True)
+        labelled = _roll_up(
+            raw, ["period_start", "value"], mine, ["rows"], vintage, categorical=True, grouping=grouping
+        )
         identity = pd.Categorical.from_codes(np.zeros(len(labelled), dtype=np.int8), pd.Index([indicator.id]))
         labelled.insert(0, "indicator_id", pd.Series(identity, index=labelled.index))
         labelled["rows"] = labelled["rows"].astype("float64")
@@ -876,7 +894,8 @@ def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[
         )
         return years - ibis.cases((before_birthday, 1), else_=0)
 
-    prepared = prepare(engine, source, config.lsoa_vintage, age=age, table=table)
+    grouping = config.ethnic_grouping
+    prepared = prepare(engine, source, config.lsoa_vintage, age=age, table=table, grouping=grouping)
     sets = _grouping_sets(areas, breakdowns, config)
     inner = prepared.select(
         **engine_columns(prepared, sets),
@@ -884,7 +903,7 @@ def _population(engine: Engine, source: str, config: RunConfig, areas: Sequence[
         population=ibis.literal(1),
     )
     raw = yield _grouping_sql(engine, inner, ["standard_age"], sets, ["population"])
-    labelled = _roll_up(raw, ["standard_age"], sets, ["population"], config.lsoa_vintage)
+    labelled = _roll_up(raw, ["standard_age"], sets, ["population"], config.lsoa_vintage, grouping=grouping)
     labelled["population"] = labelled["population"].astype("float64")
     labelled["standard_age"] = _code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
     return labelled

@@ -130,6 +130,8 @@ class RunConfig(BaseModel):
         description="dates that extracts write for 'not known' (HES: 1800-01-01 null, 1801-01-01 invalid); "
         "read as missing",
     )
+    #: Where Chinese (R) goes in the ethnic_group breakdown (gapwatch.refdata.ethnic_categories).
+    ethnic_grouping: Literal["census2021", "nhs2001"] = "census2021"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     completeness_warning: float = Field(
         0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"

@@ -300,7 +300,13 @@ def cant_see_gap(latest: pd.DataFrame, titles: dict[str, str], settings: RuleSet
 def special_cause(
     charts: pd.DataFrame, titles: dict[str, str], ends: dict[Any, Any], settings: RuleSettings
 ) -> pd.DataFrame:
-    """Special-cause variation at the latest point of a configured gap's XmR chart."""
+    """Special-cause variation at the latest point of a configured gap's XmR chart.
+
+    Only charts with at least ``min_points`` published (non-missing) points, never fewer
+    than Making Data Count's 13 (:data:`gapwatch.stats.spc.MIN_POINTS`): with fewer, the
+    limits are trial limits and the pages show no variation icon, so an alert would
+    claim what the chart beside it does not (NHS England (2019) *Making Data Count*).
+    """
     rule = settings.rules.special_cause
     if not rule.enabled or charts.empty:
         return _frame([])
@@ -310,7 +316,11 @@ def special_cause(
     )
     keys = ["indicator_id", "area_type", "area_code", "breakdown", "series"]
     gaps = charts.merge(wanted, on=["breakdown", "series"])
-    points = gaps.groupby(keys)["value"].transform("size")
+    # The latest point is the last row of its chart once sorted by period: charts may
+    # arrive in any order (from the store, or mixed with other series').
+    gaps = gaps.sort_values([*keys, "period_start"], kind="stable")
+    # Published points: a missing period is no point of the chart (stats.spc.xmr).
+    points = gaps.groupby(keys)["value"].transform("count")
     latest = gaps.loc[points >= rule.min_points].groupby(keys, sort=True).tail(1)
     latest = latest.loc[latest["special_cause"].astype(bool)]
     records = []

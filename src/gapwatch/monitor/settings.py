@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from gapwatch.errors import ConfigError
 from gapwatch.model.breakdowns import AREA_TYPES, check_breakdown
 from gapwatch.model.yamlfile import YamlDocument
+from gapwatch.stats.spc import MIN_POINTS
 
 Severity = Literal["high", "medium", "low"]
 GapMeasure = Literal["gap_absolute", "gap_ratio", "sii", "rii"]
@@ -60,8 +61,25 @@ class CompletenessRule(BreakdownRule):
 
 
 class SpcRule(GapRule):
+    """Special-cause variation at the latest point of a gap's XmR chart.
+
+    ``min_points``: published points a chart needs before it can raise an alert. Never
+    fewer than Making Data Count's 13 (:data:`gapwatch.stats.spc.MIN_POINTS`), below
+    which the pages show no variation icon: limits from fewer points are trial limits.
+    """
+
     severity: Severity = "medium"
-    min_points: int = Field(6, ge=2)
+    min_points: int = MIN_POINTS
+
+    @field_validator("min_points")
+    @classmethod
+    def _not_trial_limits(cls, value: int) -> int:
+        if value < MIN_POINTS:
+            raise ValueError(
+                f"{value} is too few: at least {MIN_POINTS} points (Making Data Count: limits "
+                "from fewer points are trial limits, and the pages show no variation icon for them)"
+            )
+        return value
 
 
 class Rules(_Strict):

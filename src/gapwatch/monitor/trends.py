@@ -81,7 +81,9 @@ def trends(points: pd.DataFrame, confidence: float = 0.95, min_periods: int = 3)
     (4.0, 2.0)
     """
     z = float(special.ndtri(0.5 + confidence / 2))
-    frame = points.copy()
+    # Baseline and latest are the first and last rows of each series, so sort by the series
+    # and its period here: rows may arrive in any order, mixed with other series'.
+    frame = points.sort_values([*SERIES_KEYS, "period_start"], kind="stable").reset_index(drop=True)
     log = (frame["scale"] == "log").to_numpy()
     for column in ("value", "lower", "upper"):
         raw = frame[column].to_numpy(dtype="float64")

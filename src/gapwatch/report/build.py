@@ -35,6 +35,7 @@ from gapwatch.stats.spc import icon_note
 from gapwatch.store import SCHEMA, Store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
+    GUARDRAILS_NOT_RUN,
     RULE_NAMES,
     TARGET_STATUS_NAMES,
     WITHIN_INTERVAL_NAMES,
@@ -582,10 +583,11 @@ def _summary(context: _Context) -> list[Section]:
         )
         blocks.append(Bullets(messages))
     else:
-        blocks.append(Paragraph("No alerts were raised for this area."))
+        # A run published without its monitor has no alerts table to read: "no alerts" would be untrue.
+        blocks.append(Paragraph(_no_alerts(context, "No alerts were raised for this area.")))
     blocks.append(Paragraph("Largest gaps between the most and least deprived fifths:"))
     blocks.append(Bullets(gaps))
-    context.summary.extend(messages or ["No alerts were raised for this area."])
+    context.summary.extend(messages or [_no_alerts(context, "No alerts were raised for this area.")])
     context.summary.extend(gaps)
     sheet = Sheet(
         context.sheet_name("Alerts"),
@@ -765,11 +767,16 @@ def _groups(context: _Context, indicator: dict[str, Any], breakdown: str, latest
     return blocks
 
 
+def _no_alerts(context: _Context, sentence: str) -> str:
+    """``sentence`` where the guardrails ran, else that they did not run (see ``GUARDRAILS_NOT_RUN``)."""
+    return sentence if context.results.guardrails_run else GUARDRAILS_NOT_RUN
+
+
 def _alert_bullets(context: _Context, identifier: str) -> list[Block]:
     alerts = context.alerts()
     mine = alerts.loc[alerts["indicator_id"] == identifier] if not alerts.empty else alerts
     if mine.empty:
-        return [Paragraph("No alerts for this indicator.")]
+        return [Paragraph(_no_alerts(context, "No alerts for this indicator."))]
     return [Paragraph("Alerts:"), Bullets([str(message) for message in mine["message"]])]
 
 
@@ -1036,7 +1043,7 @@ def _targets(context: _Context) -> list[Section]:
         )
     ]
     if frame.empty:
-        blocks.append(Paragraph("No gap-reduction targets are declared for this area."))
+        blocks.append(Paragraph(_no_alerts(context, "No gap-reduction targets are declared for this area.")))
     else:
         frame = frame.assign(_order=frame["indicator_id"].map(context.order)).sort_values(
             "_order", kind="stable"
@@ -1107,7 +1114,7 @@ def _business_case(context: _Context) -> list[Section]:
         )
     ]
     if frame.empty:
-        blocks.append(Paragraph("No business case is published for this area."))
+        blocks.append(Paragraph(_no_alerts(context, "No business case is published for this area.")))
     else:
         frame["title"] = frame["indicator_id"].map(context.titles).fillna(frame["indicator_id"])
         frame["reference_text"] = (

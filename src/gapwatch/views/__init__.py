@@ -9,6 +9,7 @@ tidy pandas DataFrame; nothing here computes a statistic.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -18,7 +19,7 @@ import pandas as pd
 
 from gapwatch.errors import StoreError
 from gapwatch.stats.spc import icon_note
-from gapwatch.store import Store
+from gapwatch.store import MONITOR_COMPLETE, MONITOR_NOT_RUN, Store
 
 # Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
 # where the monitor's alert sentences can use them too.
@@ -41,6 +42,18 @@ PAGE_BREAKDOWNS = [
     "serious_mental_illness",
 ]
 HEAT_BREAKDOWN = "imd_quintile:ethnic_group"
+#: What pages and reports say, in place of alerts, targets and the business case, about a
+#: run published without its monitor (``gapwatch run --no-monitor``): its empty monitor
+#: tables mean "not looked", never "no alerts".
+GUARDRAILS_NOT_RUN = (
+    "The equity guardrails were not run for this run, so it has no alerts, trends, targets or "
+    "business case: this does not mean that none would have been raised."
+)
+#: How a run grouped the NHS ethnic category codes (its ``ethnic_grouping`` setting), in words.
+ETHNIC_GROUPING_NAMES = {
+    "census2021": "as ONS Census 2021 does, with Chinese (code R) under Asian",
+    "nhs2001": "as the NHS Data Dictionary's 2001 Census based list does, with Chinese (code R) under Other",
+}
 AREA_TYPE_NAMES = {
     "england": "England",
     "region": "Region",
@@ -81,6 +94,32 @@ class Results:
     def run(self) -> dict[str, Any]:
         runs = self.store.runs()
         return dict(runs.loc[runs["run_id"] == self.run_id].iloc[0])
+
+    @cached_property
+    def guardrails_run(self) -> bool:
+        """Whether the monitor (the equity guardrails) ran for this run.
+
+        The run's ``monitor`` column says so. Runs published before that column existed
+        have none: for them the monitor ran if it left any trends (it writes a trend for
+        every overall value it reads).
+        """
+        recorded = self.run.get("monitor")
+        if recorded == MONITOR_NOT_RUN:
+            return False
+        if recorded == MONITOR_COMPLETE:
+            return True
+        sql = f"SELECT COUNT(*) AS n FROM {self.store.table('trends')} WHERE run_id = ?"
+        return bool(int(self.store.query(sql, (self.run_id,))["n"].iloc[0]))
+
+    @cached_property
+    def ethnic_grouping(self) -> str:
+        """The run's ``ethnic_grouping`` setting, read from the configuration it recorded.
+
+        Runs published before it was a setting all used ``census2021``.
+        """
+        recorded = self.run.get("config")
+        settings = json.loads(recorded) if isinstance(recorded, str) and recorded else {}
+        return str(settings.get("ethnic_grouping") or "census2021")
 
     @cached_property
     def indicators(self) -> pd.DataFrame:
@@ -181,7 +220,8 @@ class Results:
         alerts = self.alerts(area_type, area_code)
         counts = alerts.groupby("indicator_id").size().rename("alerts").reset_index()
         frame = frame.merge(counts, on="indicator_id", how="left")
-        frame["alerts"] = frame["alerts"].fillna(0).astype(int)
+        # Without the guardrails there is no count of alerts to give: not 0, but unknown.
+        frame["alerts"] = frame["alerts"].fillna(0).astype(int) if self.guardrails_run else None
         return frame
 
     def values(

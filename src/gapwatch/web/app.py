@@ -38,6 +38,8 @@ from gapwatch.stats.spc import MIN_POINTS
 from gapwatch.store import open_store
 from gapwatch.views import (
     AREA_TYPE_NAMES,
+    ETHNIC_GROUPING_NAMES,
+    GUARDRAILS_NOT_RUN,
     HEAT_BREAKDOWN,
     PAGE_BREAKDOWNS,
     RULE_NAMES,
@@ -202,7 +204,14 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
         return templates.TemplateResponse(
             request,
             template,
-            {"run": found.run, "areas_by_type": grouped, "indicators": found.indicators, **context},
+            {
+                "run": found.run,
+                "areas_by_type": grouped,
+                "indicators": found.indicators,
+                # A run published without its monitor says so wherever alerts would be.
+                "guardrails_not_run": None if found.guardrails_run else GUARDRAILS_NOT_RUN,
+                **context,
+            },
         )
 
     def indicator_or_404(found: Results, indicator_id: str) -> dict[str, Any]:
@@ -533,7 +542,8 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
     @app.get("/methods", response_class=HTMLResponse, include_in_schema=False)
     def methods_page(request: Request) -> HTMLResponse:
         with results() as found:
-            return page(request, "methods.html", found)
+            grouping = ETHNIC_GROUPING_NAMES.get(found.ethnic_grouping, found.ethnic_grouping)
+            return page(request, "methods.html", found, ethnic_grouping=grouping)
 
     # --- JSON API ------------------------------------------------------------------------
 
