@@ -43,6 +43,8 @@ from gapwatch.web.auth import LoginSettings
 from gapwatch.web.security import SECURITY_HEADERS
 
 PRIVATE_RUN = "zz-private-run"
+MARK = "Unsuppressedmarker"
+PRIVATE_VALUE = 987654.0
 CLIENT_ID = "gapwatch-dashboard"
 CLIENT_SECRET = "s3cret-for-tests-only"
 USERS = {
@@ -63,6 +65,9 @@ def _publish_copy(store_path: str, folder: Path, run: dict[str, Any]) -> tuple[s
         public = store.latest_run()
         assert public is not None
         tables = {table: store.read(table, public).drop(columns=["run_id"]) for table in RESULT_TABLES}
+        # Numbers and titles only the private run has, so a page that shows them leaks it.
+        tables["indicators"] = tables["indicators"].assign(title=tables["indicators"]["title"] + " " + MARK)
+        tables["indicator_values"] = tables["indicator_values"].assign(value=PRIVATE_VALUE)
         with store.writing():
             store.publish({"run_id": PRIVATE_RUN, "name": "management", "finished_at": pd.Timestamp.now(), **run},
                           tables)  # fmt: skip
@@ -102,15 +107,30 @@ def test_the_runs_table_marks_uncontrolled_and_private_runs(
         store.close()
 
 
-@pytest.mark.parametrize("address", ["/methods", "/overview", "/api/indicators", "/api/runs", "/alerts"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/methods",
+        "/overview",
+        "/api/indicators",
+        "/api/runs",
+        "/alerts",
+        "/api/values?indicator={indicator}",
+        "/indicator/{indicator}/data.csv",
+        "/indicator/{indicator}",
+    ],
+)
 def test_anonymous_readers_see_the_latest_public_run_never_the_newer_private_one(
     two_runs: tuple[str, str], address: str
 ) -> None:
     copy, public = two_runs
     client = TestClient(create_app(copy), raise_server_exceptions=False)
-    answer = client.get(address)
+    indicator = client.get("/api/indicators").json()[0]["indicator_id"]
+    answer = client.get(address.format(indicator=indicator))
     assert answer.status_code == 200
     assert PRIVATE_RUN not in answer.text
+    for leak in (MARK, "987654", "987,654"):
+        assert leak not in answer.text
     if address in ("/methods", "/api/runs"):
         assert public in answer.text
 
@@ -326,6 +346,7 @@ def test_signing_in_through_the_provider_shows_the_private_run_and_is_audited(
         assert PRIVATE_RUN in after.text
         assert after.headers["cache-control"] == "private, no-store"
         assert PRIVATE_RUN in client.get(dashboard + "/api/runs").text
+        assert MARK in client.get(dashboard + "/api/indicators").text
         client.get(dashboard + "/logout")
         again = client.get(dashboard + "/methods")
         assert PRIVATE_RUN not in again.text
