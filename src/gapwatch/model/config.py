@@ -137,6 +137,9 @@ class RunConfig(BaseModel):
         0.9, ge=0, le=1, description="warn where less than this share of a breakdown's records are placed"
     )
     disclosure: Disclosure = Disclosure()
+    private: bool = Field(
+        False, description="serve this run's results only to signed-in readers (see docs/security.md)"
+    )
     monitor: MonitorSettings = MonitorSettings()
     store: str = "results.duckdb"
     backend: Backend = "duckdb"

@@ -166,7 +166,7 @@ class Store:
                         continue
                     self._insert(table, conform(table, frame.assign(run_id=run_id)))
                 row = {name: None for name, _ in SCHEMA["runs"]} | {"monitor": MONITOR_NOT_RUN}
-                runs = pd.DataFrame([{**row, **run, "status": "published"}])
+                runs = pd.DataFrame([{**row, **run, "status": "published", "private": run_is_private(run)}])
                 self._insert("runs", conform("runs", runs))
                 pause_point("publish:written")
         except StoreError:
@@ -234,6 +234,33 @@ class Store:
         if chosen not in set(published["run_id"]):
             raise StoreError(f"run {chosen} is not a published run in this store")
         return self.query(f"SELECT * FROM {self.table(table)} WHERE run_id = ?", (chosen,))
+
+
+def run_is_private(run: Mapping[str, Any]) -> bool:
+    """Whether a ``runs`` row may be shown only to signed-in readers.
+
+    A run is private when it is marked so (its ``private`` column, or ``private: true`` in
+    its config) or when its cells were published without disclosure control (policy
+    ``none``): unsuppressed small numbers are not public information.
+
+    >>> run_is_private({"disclosure_policy": "none"}), run_is_private({"config": '{"private": true}'})
+    (True, True)
+    >>> run_is_private({"disclosure_policy": "nhs-digital", "private": None})
+    False
+    """
+    marked = run.get("private")
+    if marked is not None and not (isinstance(marked, float) and marked != marked) and bool(marked):
+        return True
+    if str(run.get("disclosure_policy") or "") == "none":
+        return True
+    config = run.get("config")
+    if isinstance(config, str) and config:
+        try:
+            config = json.loads(config)
+        except ValueError:
+            # An unreadable config cannot prove the run public.
+            return True
+    return isinstance(config, Mapping) and bool(config.get("private"))
 
 
 def run_record(**fields: Any) -> dict[str, Any]:

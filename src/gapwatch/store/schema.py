@@ -20,7 +20,7 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("finished_at", "TIMESTAMP"), ("backend", TEXT), ("disclosure_policy", TEXT),
         ("disclosure_threshold", "INTEGER"), ("disclosure_rounding", "INTEGER"), ("confidence", DOUBLE),
         ("config", TEXT), ("catalogue_digest", TEXT), ("gapwatch_version", TEXT), ("indicators", "INTEGER"),
-        ("cells", "BIGINT"), ("seconds", DOUBLE), ("monitor", TEXT),
+        ("cells", "BIGINT"), ("seconds", DOUBLE), ("monitor", TEXT), ("private", "BOOLEAN"),
     ],
     "indicators": [
         ("run_id", TEXT), ("indicator_id", TEXT), ("title", TEXT), ("description", TEXT), ("domain", TEXT),

@@ -50,6 +50,14 @@ from gapwatch.views import (
 )
 from gapwatch.views import charts as chart
 from gapwatch.views.cells import spreadsheet_safe
+from gapwatch.web.auth import (
+    SIGNED_IN,
+    LoginSettings,
+    current_reader,
+    install_login,
+    latest_visible,
+    visible_runs,
+)
 from gapwatch.web.cache import PAGE_CACHE_BYTES, PageCache, PageCacheMiddleware
 from gapwatch.web.security import HardenedApp, declared_query_only, scrub
 
@@ -136,10 +144,13 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastAPI:
+def create_app(
+    location: str, page_cache_bytes: int = PAGE_CACHE_BYTES, login: LoginSettings | None = None
+) -> FastAPI:
     """The dashboard for the results store at ``location`` (a DuckDB file or a PostgreSQL URL).
 
     Rendered pages are kept per run and URL, at most ``page_cache_bytes`` bytes of them.
+    Private runs are served only to readers signed in through ``login`` (never without it).
     """
     app = HardenedApp(
         title="gapwatch API",
@@ -177,7 +188,11 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
     def results(run: str | None = None) -> Iterator[Results]:
         store = open_store(location, read_only=True)
         try:
-            yield metadata.fill(Results.latest(store, run))
+            # The newest run this reader may see: private runs only to a signed-in reader.
+            chosen = run or latest_visible(store.runs(), current_reader())
+            if chosen is None and store.latest_run() is not None:
+                raise NotFoundError("no results are published for everyone yet")
+            yield metadata.fill(Results.latest(store, chosen))
         finally:
             store.close()
 
@@ -551,7 +566,7 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
     def api_runs() -> list[dict[str, Any]]:
         store = open_store(location, read_only=True)
         try:
-            runs = store.runs().drop(columns=["config"], errors="ignore")
+            runs = visible_runs(store.runs(), current_reader()).drop(columns=["config"], errors="ignore")
         finally:
             store.close()
         return _records(runs)
@@ -612,24 +627,30 @@ def create_app(location: str, page_cache_bytes: int = PAGE_CACHE_BYTES) -> FastA
 
     # --- page cache ----------------------------------------------------------------------
 
-    latest: dict[str, Any] = {"run": None, "checked": -1e9}
+    latest: dict[str, Any] = {"signed_in": None, "public": None, "checked": -1e9}
 
     def current_run() -> str | None:
         # A new run may be published at any moment; looking once every two seconds keeps
-        # the page cache from outliving it for longer than that.
+        # the page cache from outliving it for longer than that. The run is the one this
+        # reader is shown, so a private run's pages are kept under its own id only.
         now = time.monotonic()
         if now - latest["checked"] > 2.0:
             store = open_store(location, read_only=True)
             try:
-                latest["run"] = store.latest_run()
+                runs = store.runs()
             finally:
                 store.close()
+            # Worked out once per look, not once per request: the newest run for anyone
+            # signed in and the newest public one.
+            latest.update(signed_in=latest_visible(runs, SIGNED_IN), public=latest_visible(runs, None))
             latest["checked"] = now
-        return latest["run"]
+        return latest["signed_in"] if current_reader() is not None else latest["public"]
 
     # A published run never changes, so a page is the same for everyone until the next
     # run: pages are kept by run and URL (what the bench/web.py goal needs on 2 cores).
     app.add_middleware(PageCacheMiddleware, cache=PageCache(page_cache_bytes), current_run=current_run)
+    if login is not None:
+        install_login(app, login)
 
     # --- safety: errors (the security headers are added in web/security.py) --------------
 
