@@ -141,10 +141,12 @@ def _monitor_step(
 
 
 def _print_monitor(summary: MonitorSummary) -> None:
+    from gapwatch.words import code_words
+
     alerts = (
-        ", ".join(f"{count} {rule.replace('_', ' ')}" for rule, count in summary.alerts.items()) or "none"
+        ", ".join(f"{count} {code_words(rule)}" for rule, count in summary.alerts.items()) or "none"
     )
-    targets = ", ".join(f"{count} {status.replace('_', ' ')}" for status, count in summary.targets.items())
+    targets = ", ".join(f"{count} {code_words(status)}" for status, count in summary.targets.items())
     _console.print(f"monitor: {summary.series:,} series; alerts: {alerts}")
     if targets:
         _console.print(f"targets: {targets}")
