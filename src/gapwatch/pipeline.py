@@ -158,6 +158,7 @@ def run(
     safe_values, safe_measures = apply_policy(
         values, None, config.disclosure.policy, config.disclosure.threshold, config.disclosure.rounding,
         indicators=catalogue.indicators, confidence=config.confidence,
+        control_national=config.disclosure.control_national,
     )  # fmt: skip
     indicators = pd.DataFrame(
         [
@@ -200,6 +201,7 @@ def run(
                         config.disclosure.policy,
                         config.disclosure.threshold,
                         config.disclosure.rounding,
+                        config.disclosure.control_national,
                     ),
                 },
             )  # fmt: skip

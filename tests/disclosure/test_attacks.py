@@ -38,6 +38,10 @@ def _read(config: Path, table: str) -> pd.DataFrame:
         store.close()
 
 
+#: The nhs-digital run's values with national figures controlled (True, the default) and not (False).
+national: dict[bool, pd.DataFrame] = {}
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(published values with the true counts beside them, the unrounded truth, the indicators)."""
@@ -46,12 +50,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, pd.Dat
     data = tmp_path_factory.mktemp("attack") / "data"
     generate(8_000, 5, data, SYNTH_ICBS, SYNTH_START, 12)
     found = {}
+    national.clear()
     for policy in ("none", "nhs-digital"):
         folder = tmp_path_factory.mktemp(policy)
         config = write_config(folder, data, areas=AREAS, disclosure={"policy": policy})
         loaded = load_config(config)
         run(loaded)
         found[policy] = _read(config, "indicator_values")
+    national[True] = found["nhs-digital"]
+    folder = tmp_path_factory.mktemp("national")
+    config = write_config(
+        folder, data, areas=AREAS, disclosure={"policy": "nhs-digital", "control_national": False}
+    )
+    run(load_config(config))
+    national[False] = _read(config, "indicator_values")
     catalogue = dict(loaded.load_catalogue().indicators)
     truth = found["none"]
     published = found["nhs-digital"].merge(truth[[*KEYS, "numerator", "denominator"]], on=KEYS,
@@ -245,3 +257,85 @@ def test_recomparing_unrounded_values_gives_the_comparisons_stats_made(runs: tup
     again = recompare(scrambled, catalogue)
     assert (again["comparison"].to_numpy() == scrambled["comparison"].to_numpy()).all()
     assert (again["comparison_best"].to_numpy() == scrambled["comparison_best"].to_numpy()).all()
+
+
+def _pinned_counts(cells: pd.DataFrame, column: str, control_national: bool = True) -> pd.DataFrame:
+    """Hidden ``column`` counts that interval differencing over every additive set pins to one value.
+
+    A count pinned to 0 is left out: zeros are published under the policy (only a published
+    total of 0 pins one, and that total already says it).
+    """
+    from gapwatch.disclosure.differencing import feasible_ranges
+
+    frame = cells.reset_index(drop=True)
+    complementary = frame["note"].str.contains("protects another withheld count", regex=False).to_numpy()
+    ranges = np.asarray(
+        feasible_ranges(frame, column, complementary=complementary, control_national=control_national)
+    )
+    frame["low"], frame["high"] = ranges[:, 0], ranges[:, 1]
+    return frame.loc[
+        frame[column].isna() & frame["suppressed"] & (frame["low"] == frame["high"]) & (frame["high"] >= 1)
+    ]
+
+
+def test_interval_differencing_pins_no_hidden_count(runs: tuple[Any, ...]) -> None:
+    """Totals minus parts (breakdowns and nested areas), with rounded counts as intervals.
+
+    A published count r (rounded to 5, never 1 to 7) is a true count in [max(r - 2, 8), r + 2]
+    (0 is exactly 0); a hidden one is in [1, 7]. Interval arithmetic over every additive set
+    (Hundepool et al. 2012, *Statistical Disclosure Control*, ch. 5) bounds each hidden count.
+    """
+    from gapwatch.disclosure import nhs_digital
+
+    published, truth, _ = runs
+    # Rounding and suppressing alone (the nhs-digital step before complementary cells): the
+    # attack pins hidden counts, and each count it pins is the true one (a real attack).
+    rounded = nhs_digital(truth.sample(frac=1.0, random_state=7).assign(note=""))
+    before = _pinned_counts(rounded, "numerator").merge(
+        truth[[*KEYS, "numerator"]].rename(columns={"numerator": "true"}), on=KEYS
+    )
+    assert len(before) >= 1
+    assert (before["low"] == before["true"]).all()
+    # The published run: no hidden numerator or denominator is pinned.
+    cells = published.drop(columns=["numerator_true", "denominator_true"])
+    assert len(_pinned_counts(cells, "numerator")) == 0
+    assert len(_pinned_counts(cells, "denominator")) == 0
+    complements = published["note"].str.contains("protects another withheld count", regex=False)
+    assert complements.sum() >= 1
+    # Complementary cells publish nothing of their count either.
+    assert published.loc[complements, ["numerator", "value", "lower", "upper"]].isna().all().all()
+
+
+def test_national_figures_are_controlled_unless_the_setting_says_not(runs: tuple[Any, ...]) -> None:
+    """``control_national``: England cells rounded and small ones withheld (default), or exact."""
+    _, truth, _ = runs
+    england = truth["area_type"] == "england"
+    small = england & truth["numerator"].between(1, 7)
+    assert small.sum() >= 10, "the run must have small national counts"
+    controlled = national[True].set_index(KEYS).loc[truth.loc[england].set_index(KEYS).index]
+    assert controlled["suppressed"].loc[truth.loc[small].set_index(KEYS).index].all()
+    counts = controlled["numerator"].dropna().to_numpy()
+    assert (counts % 5 == 0).all()
+    exact = national[False].set_index(KEYS).loc[truth.loc[england].set_index(KEYS).index]
+    assert not exact["suppressed"].any()
+    truth_england = truth.loc[england].set_index(KEYS)
+    same = exact["numerator"].fillna(-1).to_numpy() == truth_england["numerator"].fillna(-1).to_numpy()
+    assert same.all()
+
+
+def test_uncontrolled_national_figures_pin_only_what_no_complement_can_protect(runs: tuple[Any, ...]) -> None:
+    """With exact national figures, complements still protect every hidden count that they can.
+
+    A hidden count pinned by exact national figures when every other sub-national cell is
+    hidden too cannot be protected without controlling national figures: the setting's cost.
+    """
+    assert runs, "the runs fixture publishes the run read here"
+    published = national[False]
+    cells = published.reset_index(drop=True)
+    pinned = _pinned_counts(cells, "numerator", control_national=False)
+    complements = cells["note"].str.contains("protects another withheld count", regex=False)
+    assert complements.sum() >= 1
+    assert not (complements & (cells["area_type"] == "england")).any()
+    # Every count still pinned sits in a set whose only other published member is national.
+    regional = pinned.loc[pinned["area_type"] == "region"]
+    assert len(pinned) == len(regional), "only counts just below national level stay pinned"

@@ -176,12 +176,16 @@ def test_nhs_digital_publishes_only_zero_or_multiples_of_five_below_national_lev
     england = table.iloc[:1].assign(
         area_type="england", area_code="E92000001", numerator=3.0, denominator=81.0
     )
-    safe = nhs_digital(pd.concat([table, england], ignore_index=True))
+    safe = nhs_digital(pd.concat([table, england], ignore_index=True), control_national=False)
     local = safe.loc[safe["area_type"] != "england", ["numerator", "denominator"]].to_numpy().ravel()
     published = local[~np.isnan(local)]
     assert (published % 5 == 0).all()
     assert not ((published >= 1) & (published <= 7)).any()
-    assert safe.iloc[-1]["numerator"] == 3.0, "national figures are not controlled"
+    assert safe.iloc[-1]["numerator"] == 3.0, "national figures are not controlled when so set"
+    # By default national figures are controlled like any other.
+    controlled = nhs_digital(pd.concat([table, england], ignore_index=True))
+    assert np.isnan(controlled.iloc[-1]["numerator"])
+    assert controlled.iloc[-1]["suppressed"]
 
 
 @settings(max_examples=LARGE, deadline=None)

@@ -8,7 +8,10 @@ Policies (named in the run configuration and recorded with each run):
   withheld with their limits and comparisons when their numerator or denominator is
   suppressed. Given the indicators (as the pipeline gives them), proportions and crude
   rates are then recomputed from the rounded counts, limits included (see
-  :mod:`gapwatch.disclosure.published`). National (England) figures are not controlled.
+  :mod:`gapwatch.disclosure.published`), and complementary cells are suppressed where
+  rounded totals minus rounded parts would pin a hidden count (see
+  :mod:`gapwatch.disclosure.differencing`). National (England) figures are controlled
+  the same way unless ``control_national`` is false (then they are published exactly).
 * ``secondary-suppression``: see :mod:`gapwatch.disclosure.secondary`.
 * ``none``: nothing is controlled (for analysts' own secure environments only).
 
@@ -16,7 +19,7 @@ Policies (named in the run configuration and recorded with each run):
 >>> cells = pd.DataFrame({"area_type": ["icb", "icb", "england"], "numerator": [3.0, 12.0, 3.0],
 ...                       "denominator": [40.0, 41.0, 81.0], "value": [7.5, 29.3, 3.7],
 ...                       "lower": [2.6, 17.6, 1.3], "upper": [19.9, 44.5, 10.3], "note": ""})
->>> safe = nhs_digital(cells)
+>>> safe = nhs_digital(cells, control_national=False)
 >>> safe[["numerator", "denominator", "value", "suppressed"]]
    numerator  denominator  value  suppressed
 0        NaN         40.0    NaN        True
@@ -29,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gapwatch.disclosure.differencing import protect_from_differencing
 from gapwatch.disclosure.published import (
     Described,
     blank_suppressed,
@@ -100,17 +104,27 @@ def _whole_sum(values: np.ndarray) -> bool:
     return bool(np.all(found == np.floor(found)) and np.abs(found).sum() < 2.0**53)
 
 
+def controlled_rows(cells: pd.DataFrame, control_national: bool) -> np.ndarray:
+    """Which cells disclosure control applies to: all, or all but England's."""
+    if control_national:
+        return np.ones(len(cells), dtype=bool)
+    result: np.ndarray = (cells["area_type"] != "england").to_numpy(dtype=bool)
+    return result
+
+
 def small(counts: np.ndarray, threshold: int) -> np.ndarray:
     """True where a count is from 1 to ``threshold`` (zero is published)."""
     with np.errstate(invalid="ignore"):
         return (counts >= 1) & (counts <= threshold)
 
 
-def nhs_digital(values: pd.DataFrame, threshold: int = 7, rounding: int = 5) -> pd.DataFrame:
+def nhs_digital(
+    values: pd.DataFrame, threshold: int = 7, rounding: int = 5, control_national: bool = True
+) -> pd.DataFrame:
     """Apply the ``nhs-digital`` policy to indicator values (see the module docstring)."""
     # Columns are replaced, never changed in place, so the copy can share their data.
     result = values.copy(deep=False)
-    controlled = (result["area_type"] != "england").to_numpy()
+    controlled = controlled_rows(result, control_national)
     numerator = result["numerator"].to_numpy(dtype="float64")
     denominator = result["denominator"].to_numpy(dtype="float64")
     withheld_numerator = controlled & small(numerator, threshold)
@@ -134,7 +148,11 @@ def nhs_digital(values: pd.DataFrame, threshold: int = 7, rounding: int = 5) -> 
 
 
 def withhold_measures(
-    measures: pd.DataFrame, values_before: pd.DataFrame, values_after: pd.DataFrame, threshold: int
+    measures: pd.DataFrame,
+    values_before: pd.DataFrame,
+    values_after: pd.DataFrame,
+    threshold: int,
+    control_national: bool = True,
 ) -> pd.DataFrame:
     """Withhold gaps built on a withheld group, and slope indices whose own total count is small.
 
@@ -182,7 +200,7 @@ def withhold_measures(
     else:
         totals = before.groupby(keys, as_index=False).agg(_total=("numerator", "sum"))
         total = result[keys].merge(totals, on=keys, how="left")["_total"].to_numpy(dtype="float64")
-    controlled = (result["area_type"] != "england").to_numpy()
+    controlled = controlled_rows(result, control_national)
     flagged |= ~is_gap & controlled & small(total, threshold)
     for column in VALUE_COLUMNS:
         _withhold(result, flagged, column)
@@ -192,7 +210,11 @@ def withhold_measures(
 
 
 def control_completeness(
-    quality: pd.DataFrame, policy: str = "nhs-digital", threshold: int = 7, rounding: int = 5
+    quality: pd.DataFrame,
+    policy: str = "nhs-digital",
+    threshold: int = 7,
+    rounding: int = 5,
+    control_national: bool = True,
 ) -> pd.DataFrame:
     """Completeness as shares (0 to 1, to 0.1%) with the record count controlled like any count.
 
@@ -204,7 +226,7 @@ def control_completeness(
         return quality
     result = quality[["source", "period_start", "period_end", "area_type", "area_code"]].copy()
     records = quality["records"].to_numpy(dtype="float64")
-    controlled = (quality["area_type"] != "england").to_numpy() & (policy != "none")
+    controlled = controlled_rows(quality, control_national) & (policy != "none")
     withheld = controlled & small(records, threshold)
     result["records"] = np.where(
         withheld, np.nan, np.where(controlled, np.round(records / rounding) * rounding, records)
@@ -227,6 +249,7 @@ def apply_policy(
     rounding: int = 5,
     indicators: Described | None = None,
     confidence: float = 0.95,
+    control_national: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Control indicator values and inequality measures under a named policy.
 
@@ -244,22 +267,27 @@ def apply_policy(
             measures = _measures(values, indicators, confidence)
         return values.assign(suppressed=False), measures.assign(suppressed=False)
     if policy == "nhs-digital":
-        safe = nhs_digital(values, threshold, rounding)
+        safe = nhs_digital(values, threshold, rounding, control_national)
+        # Rounded totals minus rounded parts can still pin a hidden count: complementary cells.
+        safe = protect_from_differencing(safe, threshold, rounding, control_national)
     elif policy == "secondary-suppression":
-        safe = secondary_suppression(values, threshold)
+        safe = secondary_suppression(values, threshold, control_national)
     else:
         raise ConfigError(f"disclosure policy {policy!r} is not known; choose one of {', '.join(POLICIES)}")
     safe = blank_suppressed(safe)
     if indicators is not None:
         if policy == "nhs-digital":
-            safe = rounded_completeness(from_rounded_counts(safe, indicators, confidence, rounding))
+            safe = from_rounded_counts(safe, indicators, confidence, rounding, control_national)
+            safe = rounded_completeness(safe, control_national)
         safe = recompare(safe, indicators)
         # Gaps and slope indices from the published cells: computed from the unrounded
         # ones at full precision they could be searched for the exact counts behind them.
         measures = _measures(safe, indicators, confidence)
     elif measures is None:
         raise ValueError("apply_policy: measures are needed when indicators are not given")
-    return _withhold_completeness(safe), withhold_measures(measures, values, safe, threshold)
+    return _withhold_completeness(safe), withhold_measures(
+        measures, values, safe, threshold, control_national
+    )
 
 
 def _measures(values: pd.DataFrame, indicators: Described | None, confidence: float) -> pd.DataFrame:

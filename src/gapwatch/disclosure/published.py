@@ -96,7 +96,11 @@ def blank_suppressed(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def from_rounded_counts(
-    values: pd.DataFrame, indicators: Described, confidence: float = 0.95, rounding: int = 5
+    values: pd.DataFrame,
+    indicators: Described,
+    confidence: float = 0.95,
+    rounding: int = 5,
+    control_national: bool = True,
 ) -> pd.DataFrame:
     """Recompute sub-national proportions and crude rates from their published (rounded) counts.
 
@@ -106,15 +110,15 @@ def from_rounded_counts(
     numerator and denominator. Directly standardised rates keep their value; their
     Dobson limits (Dobson et al. 1991) are recomputed with the rounded total count in
     place of the exact one. Only cells that publish a value are touched (a value withheld
-    for a small denominator stays withheld); national (``england``) cells are not
-    controlled. Units are the indicator's (its ``multiplier``); ``rounding`` is the
+    for a small denominator stays withheld); national (``england``) cells only when
+    ``control_national``. Units are the indicator's (its ``multiplier``); ``rounding`` is the
     policy's (the total count behind a standardised rate is rounded to it).
     """
     result = values.copy(deep=False)
     if result.empty:
         return result
     controlled = (
-        (result["area_type"] != "england").to_numpy(dtype=bool)
+        ((result["area_type"] != "england").to_numpy(dtype=bool) | control_national)
         & ~result["suppressed"].to_numpy(dtype=bool)
         & ~np.isnan(result["value"].to_numpy(dtype="float64"))
     )
@@ -260,7 +264,7 @@ def _lookup(keys: np.ndarray, known: np.ndarray, found: np.ndarray) -> np.ndarra
     return result
 
 
-def rounded_completeness(values: pd.DataFrame) -> pd.DataFrame:
+def rounded_completeness(values: pd.DataFrame, control_national: bool = True) -> pd.DataFrame:
     """Below national level, each breakdown's completeness from its published (rounded) denominators.
 
     Completeness is ``1 - unknown / total`` (the share of the breakdown's denominator in
@@ -280,7 +284,9 @@ def rounded_completeness(values: pd.DataFrame) -> pd.DataFrame:
         return values
     result = values.copy(deep=False)
     completeness = result["completeness"].to_numpy(dtype="float64")
-    controlled = (result["area_type"] != "england").to_numpy(dtype=bool) & ~np.isnan(completeness)
+    controlled = ((result["area_type"] != "england").to_numpy(dtype=bool) | control_national) & ~np.isnan(
+        completeness
+    )
     if not controlled.any():
         return result
     denominator = result["denominator"].to_numpy(dtype="float64")

@@ -123,6 +123,14 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate(set_ids), np.concatenate(rows), np.concatenate(totals)
 
 
+def additive_sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The additive sets of the module docstring over ``cells`` (a 0..n-1 row index).
+
+    Returns parallel arrays: set id, member row, and whether the member is the set's total.
+    """
+    return _sets(cells)
+
+
 def _complements(suppressed: np.ndarray, set_id: np.ndarray, row: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """For each set with exactly one suppressed member, the cheapest other member."""
     hidden = suppressed[row]
@@ -236,8 +244,13 @@ def _protect(
     return np.unique(np.array(chosen, dtype=np.int64))
 
 
-def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFrame:
-    """Suppress small cells and their complements so that none can be recovered by subtraction."""
+def secondary_suppression(
+    values: pd.DataFrame, threshold: int = 7, control_national: bool = True
+) -> pd.DataFrame:
+    """Suppress small cells and their complements so that none can be recovered by subtraction.
+
+    National (England) cells are controlled like any other unless ``control_national`` is false.
+    """
     result = values.reset_index(drop=True).copy()
     numerator = result["numerator"].to_numpy(dtype="float64")
     denominator = result["denominator"].to_numpy(dtype="float64")
@@ -249,7 +262,9 @@ def secondary_suppression(values: pd.DataFrame, threshold: int = 7) -> pd.DataFr
 
     complement = denominator - numerator
     is_proportion = result["numerator"].notna().to_numpy() & (numerator <= denominator)
-    primary = ~national & (small(numerator) | small(denominator) | (is_proportion & small(complement)))
+    primary = (~national | control_national) & (
+        small(numerator) | small(denominator) | (is_proportion & small(complement))
+    )
     suppressed = primary.copy()
     reason = np.where(primary, f"primary: a count from 1 to {threshold}", "").astype(object)
     set_id, row, is_total = _sets(result)

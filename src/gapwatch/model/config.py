@@ -85,6 +85,11 @@ class Disclosure(BaseModel):
     policy: Literal["nhs-digital", "secondary-suppression", "none"] = "nhs-digital"
     threshold: int = Field(7, ge=0, description="counts from 1 to this are suppressed")
     rounding: int = Field(5, ge=1, description="nhs-digital: other counts are rounded to a multiple of this")
+    control_national: bool = Field(
+        True,
+        description="control England-level cells like any other (small counts withheld, others rounded); "
+        "false publishes national figures exactly",
+    )
 
 
 class MonitorSettings(BaseModel):

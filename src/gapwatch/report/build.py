@@ -27,6 +27,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from gapwatch import words
+from gapwatch.disclosure.wording import describe
 from gapwatch.errors import InputError
 from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
@@ -302,17 +303,8 @@ def _cut(text: str, width: int) -> str:
 
 
 def disclosure_text(run: dict[str, Any]) -> str:
-    """The run's disclosure-control policy in words."""
-    policy = str(run.get("disclosure_policy") or "none")
-    threshold, rounding = run.get("disclosure_threshold"), run.get("disclosure_rounding")
-    if policy == "none":
-        return "No disclosure control was applied to this run (policy 'none'): do not publish it."
-    text = f"Policy '{policy}': counts from 1 to {threshold} are suppressed"
-    if policy == "nhs-digital":
-        text += f", and other counts below national level are rounded to a multiple of {rounding}"
-    elif policy == "secondary-suppression":
-        text += ", and further cells are withheld where they would let a suppressed count be worked out"
-    return text + "; values built on a suppressed count are withheld and shown as 'suppressed'."
+    """The run's disclosure-control policy in words (what is and is not controlled)."""
+    return describe(run)
 
 
 # --- checks --------------------------------------------------------------------------------
