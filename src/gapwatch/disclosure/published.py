@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapwatch.stats.compare import LABELS, comparison_codes
+from gapwatch.stats.compare import LABELS, best_rows, comparison_codes, difference_codes
 from gapwatch.stats.intervals import byars
 from gapwatch.stats.proportions import proportion
 from gapwatch.stats.rates import rate
@@ -206,8 +206,10 @@ def recompare(values: pd.DataFrame, indicators: Described) -> pd.DataFrame:
     ``comparison``: each group against its area's overall value, each area's overall
     value against England's (England's own overall value is not compared);
     ``comparison_best``: each known group against the best published group of its
-    breakdown in the same area, by the indicator's polarity, and ``best`` for every group
-    equal to it. Categories follow OHID Fingertips (see :func:`gapwatch.stats.compare.compare`).
+    breakdown in the same area, by the indicator's polarity, through the MOVER interval of
+    their difference (:func:`gapwatch.stats.compare.difference_codes`, as the unrounded
+    comparisons are made), and ``best`` for every group equal to it. Categories follow OHID Fingertips
+    (see :func:`gapwatch.stats.compare.compare`).
     A missing value or limit gives ``not compared``.
     """
     result = values.copy(deep=False)
@@ -239,13 +241,24 @@ def recompare(values: pd.DataFrame, indicators: Described) -> pd.DataFrame:
     judged = judged & ~result["group"].astype(str).str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
     signed = np.where(polarity == _POLARITY["higher_is_better"], value, -value)
     cell_id = result.groupby([*AREA_KEYS, "breakdown"], sort=False, dropna=False).ngroup().to_numpy()
-    best_signed = pd.Series(np.where(judged, signed, np.nan)).groupby(cell_id).transform("max").to_numpy()
-    best_value = np.where(polarity == _POLARITY["higher_is_better"], best_signed, -best_signed)
+    # The best published group of each cell, chosen as stats.indicators chooses it.
+    chosen = np.flatnonzero(judged)
+    cell = pd.factorize(cell_id[chosen])[0]
+    best_row = chosen[best_rows(cell, signed[chosen], upper[chosen] - lower[chosen])]
+    best_value, best_lower, best_upper = (np.full(len(result), np.nan) for _ in range(3))
+    best_value[chosen] = value[best_row]
+    best_lower[chosen] = lower[best_row]
+    best_upper[chosen] = upper[best_row]
     best = np.zeros(len(result), dtype=np.int8)
     for kind in ("higher_is_better", "lower_is_better"):
         rows = judged & (polarity == _POLARITY[kind])
         if rows.any():
-            best[rows] = comparison_codes(lower[rows], upper[rows], best_value[rows], kind)
+            # As in stats.indicators: the best group is an estimate too, so the difference's
+            # MOVER interval (both uncertainties) decides, not one interval against a point.
+            best[rows] = difference_codes(
+                value[rows], lower[rows], upper[rows],
+                best_value[rows], best_lower[rows], best_upper[rows], kind,
+            )  # fmt: skip
     best[judged & (value == best_value)] = len(LABELS)
     best[is_overall] = 0
     labels = np.asarray([*LABELS, "best"], dtype=object)

@@ -121,3 +121,26 @@ def difference_codes(
     codes = np.where(low > 0, np.int8(higher), np.where(high < 0, np.int8(lower_code), np.int8(1)))
     codes = np.where(missing, np.int8(0), codes)
     return np.asarray(codes, dtype=np.int8)
+
+
+def best_rows(cell: np.ndarray, signed: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """For each row, the position of its cell's best row: largest ``signed`` value first,
+    then the narrowest interval ``width`` (NaN widest), then the first row.
+
+    ``cell`` holds small non-negative integer ids; ``signed`` is the value with the sign that
+    makes larger better. Ties of value are common at 0% and 100%, where a group of 1 and a
+    group of 500 share a value but not a precision: taking the most precise of them makes
+    the comparison with the best group independent of the order rows arrive in.
+
+    >>> cell, signed = np.array([0, 0, 0, 1]), np.array([1.0, 1.0, 0.5, 2.0])
+    >>> best_rows(cell, signed, np.array([0.8, 0.1, 0.2, 0.3])).tolist()
+    [1, 1, 1, 3]
+    """
+    widths = np.where(np.isnan(width), np.inf, width)
+    order = np.lexsort((widths, -signed, cell))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = cell[order][1:] != cell[order][:-1]
+    best = np.zeros(int(cell.max()) + 1 if cell.size else 0, dtype=np.int64)
+    best[cell[order][first]] = order[first]
+    found: np.ndarray = best[cell]
+    return found

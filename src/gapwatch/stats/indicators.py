@@ -20,7 +20,7 @@ import pandas as pd
 from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.stats._frames import text_from_codes
-from gapwatch.stats.compare import LABELS, comparison_codes, difference_codes
+from gapwatch.stats.compare import LABELS, best_rows, comparison_codes, difference_codes
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
 from gapwatch.stats.medians import percentile_from_counts
@@ -325,17 +325,13 @@ def _comparisons(
     signed = signed * value[chosen_rows]
     codes, found = breakdowns
     cell = pd.factorize(area[chosen_rows] * max(len(found), 1) + codes[chosen_rows])[0]
-    # The first row holding each cell's largest signed value, as groupby(...).idxmax() picks
-    # (the sort is stable, so equal values keep their row order).
-    order = np.lexsort((-signed, cell))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = cell[order][1:] != cell[order][:-1]
-    best_row = np.empty(int(cell.max()) + 1 if cell.size else 0, dtype=np.int64)
-    best_row[cell[order][first]] = chosen_rows[order][first]
+    # Each cell's best row: the largest signed value, the most precise of equal ones.
+    width = upper[chosen_rows] - lower[chosen_rows]
+    best_row = chosen_rows[best_rows(cell, signed, width)]
     best_value, best_lower, best_upper = (np.full(len(values), np.nan) for _ in range(3))
-    best_value[chosen_rows] = value[best_row[cell]]
-    best_lower[chosen_rows] = lower[best_row[cell]]
-    best_upper[chosen_rows] = upper[best_row[cell]]
+    best_value[chosen_rows] = value[best_row]
+    best_lower[chosen_rows] = lower[best_row]
+    best_upper[chosen_rows] = upper[best_row]
     best = np.zeros(len(values), dtype=np.int8)
     for kind in ("higher_is_better", "lower_is_better"):
         rows = judged & (polarity == _POLARITY_CODES[kind])
