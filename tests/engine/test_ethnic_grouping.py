@@ -175,7 +175,8 @@ def test_the_run_records_its_grouping_and_the_methods_page_says_it(
     path.write_text(yaml.safe_dump({
         "name": "grouping", "data": str(folder / "data"), "catalogue": [str(folder / "catalogue.yaml")],
         "periods": {"start": "2024-04", "end": "2025-03"}, "areas": ["england", "icb"],
-        "ethnic_grouping": "nhs2001", "disclosure": {"policy": "none"},
+        # Controlled, so the run is public and the dashboard serves it without a login.
+        "ethnic_grouping": "nhs2001", "disclosure": {"policy": "nhs-digital"},
         "store": str(tmp_path / "results.duckdb"),
     }))  # fmt: skip
     summary = run(load_config(path))
