@@ -78,10 +78,7 @@ def day(value: Any) -> str:
     >>> day(dt.date(2025, 1, 1))
     '1 January 2025'
     """
-    if missing(value):
-        return ""
-    moment = pd.Timestamp(value)
-    return f"{moment.day} {moment.strftime('%B %Y')}"
+    return "" if missing(value) else words.day(value)
 
 
 def period(start: Any, end: Any) -> str:
