@@ -120,6 +120,14 @@ def _config(**changes: object) -> Callable[[Path], None]:
     return apply
 
 
+def _national_exact(folder: Path) -> None:
+    """National figures published exactly (``control_national: false``), the rest as the config says."""
+    path = folder / "gapwatch.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["disclosure"] = {**(config.get("disclosure") or {}), "control_national": False}
+    path.write_text(yaml.safe_dump(config))
+
+
 def _monitor_file(kind: str, text: str) -> Callable[[Path], None]:
     def apply(folder: Path) -> None:
         (folder / f"{kind}.yaml").write_text(text)
@@ -532,6 +540,8 @@ def test_filters_written_for_the_column_type_run(
     folder = _copy(good, tmp_path)
     records = pd.read_parquet(good / "data" / "screening.parquet")
     change(folder)
+    # National counts exact, so they can be held against the records.
+    _national_exact(folder)
     assert main(["run", str(folder / "gapwatch.yaml")]) == 0
     store = open_store(str(folder / "results.duckdb"))
     try:
@@ -539,7 +549,7 @@ def test_filters_written_for_the_column_type_run(
     finally:
         store.close()
     england = values.query("indicator_id == 'screened' and area_type == 'england' and breakdown == 'overall'")
-    # Every record falls in the window; national counts are not rounded (nhs-digital policy).
+    # Every record falls in the window; national counts are not rounded (control_national: false).
     assert england["numerator"].sum() == expected(records)
 
 
@@ -792,6 +802,8 @@ def test_copies_are_counted_when_the_configuration_accepts_them(good: Path, tmp_
     once, twice = _copy(good, tmp_path / "once"), _copy(good, tmp_path / "twice")
     _rewrite_data(_loaded_twice)(twice)
     _config(accept_duplicates=True)(twice)
+    _national_exact(once)
+    _national_exact(twice)
     assert main(["run", str(once / "gapwatch.yaml"), "--no-monitor"]) == 0
     assert main(["run", str(twice / "gapwatch.yaml"), "--no-monitor"]) == 0
     single, double = _published(once), _published(twice)
