@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapwatch.stats.compare import LABELS, best_rows, comparison_codes, difference_codes
+from gapwatch.stats.compare import BEST_LABELS, LABELS, POLARITY_CODES, comparisons
 from gapwatch.stats.intervals import byars
 from gapwatch.stats.proportions import proportion
 from gapwatch.stats.rates import rate
@@ -52,7 +52,6 @@ AREA_KEYS = ["indicator_id", "period_start", "period_end", "area_type", "area_co
 UNKNOWN = "unknown"
 OVERALL = "overall"
 STANDARDISED = "directly_standardised_rate"
-_POLARITY = {"higher_is_better": 0, "lower_is_better": 1, "no_judgement": 2}
 
 #: What each indicator needs here: its measure and multiplier (and, for ``recompare``, polarity).
 Described = Mapping[str, Any]
@@ -207,61 +206,33 @@ def recompare(values: pd.DataFrame, indicators: Described) -> pd.DataFrame:
     value against England's (England's own overall value is not compared);
     ``comparison_best``: each known group against the best published group of its
     breakdown in the same area, by the indicator's polarity, through the MOVER interval of
-    their difference (:func:`gapwatch.stats.compare.difference_codes`, as the unrounded
-    comparisons are made), and ``best`` for every group equal to it. Categories follow OHID Fingertips
-    (see :func:`gapwatch.stats.compare.compare`).
+    their difference, and ``best`` for every group equal to it: one method with the
+    unrounded comparisons, :func:`gapwatch.stats.compare.comparisons`. Categories follow OHID
+    Fingertips (see :func:`gapwatch.stats.compare.compare`).
     A missing value or limit gives ``not compared``.
     """
     result = values.copy(deep=False)
     if result.empty or "comparison" not in result:
         return result
-    breakdown = result["breakdown"].astype(object).to_numpy()
-    is_overall = breakdown == OVERALL
-    is_england = (result["area_type"] == "england").to_numpy(dtype=bool)
-    area = result.groupby(AREA_KEYS, sort=False, dropna=False).ngroup().to_numpy()
-    series = result.groupby(["indicator_id", "period_start", "period_end"], sort=False, dropna=False)
-    series_id = series.ngroup().to_numpy()
-    value = result["value"].to_numpy(dtype="float64")
-    lower = result["lower"].to_numpy(dtype="float64")
-    upper = result["upper"].to_numpy(dtype="float64")
-    comparator = _lookup(area, area[is_overall], value[is_overall])
-    england = is_overall & is_england
-    comparator = np.where(is_overall, _lookup(series_id, series_id[england], value[england]), comparator)
-    comparator = np.where(england, np.nan, comparator)
     codes, ids = pd.factorize(result["indicator_id"])
     polarity = np.full(len(result), -1, dtype=np.int8)
     for code, indicator_id in enumerate(ids):
-        polarity[codes == code] = _POLARITY.get(_describe(indicators, str(indicator_id))[2], -1)
-    comparison = np.zeros(len(result), dtype=np.int8)
-    for kind, code in _POLARITY.items():
-        rows = polarity == code
-        if rows.any():
-            comparison[rows] = comparison_codes(lower[rows], upper[rows], comparator[rows], kind)
-    judged = (polarity != _POLARITY["no_judgement"]) & (polarity >= 0) & ~is_overall & ~np.isnan(value)
-    judged = judged & ~result["group"].astype(str).str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
-    signed = np.where(polarity == _POLARITY["higher_is_better"], value, -value)
-    cell_id = result.groupby([*AREA_KEYS, "breakdown"], sort=False, dropna=False).ngroup().to_numpy()
-    # The best published group of each cell, chosen as stats.indicators chooses it.
-    chosen = np.flatnonzero(judged)
-    cell = pd.factorize(cell_id[chosen])[0]
-    best_row = chosen[best_rows(cell, signed[chosen], upper[chosen] - lower[chosen])]
-    best_value, best_lower, best_upper = (np.full(len(result), np.nan) for _ in range(3))
-    best_value[chosen] = value[best_row]
-    best_lower[chosen] = lower[best_row]
-    best_upper[chosen] = upper[best_row]
-    best = np.zeros(len(result), dtype=np.int8)
-    for kind in ("higher_is_better", "lower_is_better"):
-        rows = judged & (polarity == _POLARITY[kind])
-        if rows.any():
-            # As in stats.indicators: the best group is an estimate too, so the difference's
-            # MOVER interval (both uncertainties) decides, not one interval against a point.
-            best[rows] = difference_codes(
-                value[rows], lower[rows], upper[rows],
-                best_value[rows], best_lower[rows], best_upper[rows], kind,
-            )  # fmt: skip
-    best[judged & (value == best_value)] = len(LABELS)
-    best[is_overall] = 0
-    labels = np.asarray([*LABELS, "best"], dtype=object)
+        polarity[codes == code] = POLARITY_CODES.get(_describe(indicators, str(indicator_id))[2], -1)
+    comparison, best = comparisons(
+        result["value"].to_numpy(dtype="float64"),
+        result["lower"].to_numpy(dtype="float64"),
+        result["upper"].to_numpy(dtype="float64"),
+        polarity,
+        area=result.groupby(AREA_KEYS, sort=False, dropna=False).ngroup().to_numpy(),
+        series=result.groupby(["indicator_id", "period_start", "period_end"], sort=False, dropna=False)
+        .ngroup()
+        .to_numpy(),
+        cell=result.groupby([*AREA_KEYS, "breakdown"], sort=False, dropna=False).ngroup().to_numpy(),
+        is_overall=(result["breakdown"].astype(object).to_numpy() == OVERALL),
+        is_england=(result["area_type"] == "england").to_numpy(dtype=bool),
+        known=~result["group"].astype(str).str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool),
+    )
+    labels = np.asarray(BEST_LABELS, dtype=object)
     result["comparison"] = pd.Series(labels[comparison], index=result.index, dtype=values["comparison"].dtype)
     if "comparison_best" in result:
         dtype = values["comparison_best"].dtype

@@ -144,3 +144,89 @@ def best_rows(cell: np.ndarray, signed: np.ndarray, width: np.ndarray) -> np.nda
     best[cell[order][first]] = order[first]
     found: np.ndarray = best[cell]
     return found
+
+
+#: The categories of :func:`comparisons`: :data:`LABELS` and then ``best``.
+BEST_LABELS = (*LABELS, "best")
+#: Polarity codes :func:`comparisons` reads (-1: none, compared with nothing).
+POLARITY_CODES = {"higher_is_better": 0, "lower_is_better": 1, "no_judgement": 2}
+
+
+def comparisons(
+    value: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    polarity: np.ndarray,
+    *,
+    area: np.ndarray,
+    series: np.ndarray,
+    cell: np.ndarray,
+    is_overall: np.ndarray,
+    is_england: np.ndarray,
+    known: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The two comparisons of every cell of a run, as positions in :data:`BEST_LABELS` (int8).
+
+    ``comparison``: each group against its area's overall value and each area's overall
+    value against England's overall value of the same series (England's own is not
+    compared), by :func:`comparison_codes` (OHID Fingertips: does the interval hold the
+    benchmark?). ``comparison_best``: each known group (``known``) of an indicator with a
+    polarity against the best group of its cell (the same area and breakdown), the largest
+    value by polarity and the most precise of equal ones (:func:`best_rows`), by the MOVER
+    interval of their difference (:func:`difference_codes`: the best group is an estimate
+    too); every group equal to the best value is ``best``; overall values are
+    ``not compared``. Used by ``stats.indicators`` on the unrounded values and by
+    ``disclosure.published.recompare`` on the published ones.
+
+    Arrays are one entry per row: ``value``, ``lower``, ``upper`` floats (NaN when
+    missing); ``polarity`` codes of :data:`POLARITY_CODES` (-1: none); ``area``, ``series``
+    (indicator and period) and ``cell`` (area and breakdown) small non-negative integer ids;
+    ``is_overall`` (breakdown ``overall``), ``is_england`` and ``known`` booleans.
+
+    >>> ids = np.array([0, 0, 0])
+    >>> codes, best = comparisons(np.array([50.0, 60.0, 40.0]), np.array([45.0, 58.0, 38.0]),
+    ...     np.array([55.0, 62.0, 42.0]), np.zeros(3, dtype=np.int8), area=ids, series=ids,
+    ...     cell=np.array([0, 1, 1]), is_overall=np.array([True, False, False]),
+    ...     is_england=np.zeros(3, dtype=bool), known=np.ones(3, dtype=bool))
+    >>> [BEST_LABELS[c] for c in codes], [BEST_LABELS[b] for b in best]
+    (['not compared', 'better', 'worse'], ['not compared', 'best', 'worse'])
+    """
+    # Groups against their area's overall value; areas' overall values against England's.
+    comparator = _lookup(area, area[is_overall], value[is_overall])
+    england = is_overall & is_england
+    comparator = np.where(is_overall, _lookup(series, series[england], value[england]), comparator)
+    comparator = np.where(england, np.nan, comparator)
+    comparison = np.zeros(len(value), dtype=np.int8)
+    for kind, code in POLARITY_CODES.items():
+        rows = polarity == code
+        if rows.any():
+            comparison[rows] = comparison_codes(lower[rows], upper[rows], comparator[rows], kind)
+    judged = (polarity != POLARITY_CODES["no_judgement"]) & (polarity >= 0) & ~is_overall & known
+    judged &= ~np.isnan(value)
+    chosen = np.flatnonzero(judged)
+    signed = np.where(polarity[chosen] == POLARITY_CODES["higher_is_better"], 1.0, -1.0) * value[chosen]
+    best_row = chosen[best_rows(pd.factorize(cell[chosen])[0], signed, upper[chosen] - lower[chosen])]
+    best_value, best_lower, best_upper = (np.full(len(value), np.nan) for _ in range(3))
+    best_value[chosen] = value[best_row]
+    best_lower[chosen] = lower[best_row]
+    best_upper[chosen] = upper[best_row]
+    best = np.zeros(len(value), dtype=np.int8)
+    for kind in ("higher_is_better", "lower_is_better"):
+        rows = judged & (polarity == POLARITY_CODES[kind])
+        if rows.any():
+            best[rows] = difference_codes(
+                value[rows], lower[rows], upper[rows],
+                best_value[rows], best_lower[rows], best_upper[rows], kind,
+            )  # fmt: skip
+    # Every group equal to the best value is "best": ties must not depend on row order.
+    best[chosen[value[chosen] == best_value[chosen]]] = len(LABELS)
+    best[is_overall] = 0
+    return comparison, best
+
+
+def _lookup(keys: np.ndarray, known: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """``found`` at the position of each of ``keys`` in ``known`` (unique integer ids), or NaN."""
+    table = np.full(int(keys.max()) + 1 if len(keys) else 0, np.nan)
+    table[known] = np.asarray(found, dtype="float64")
+    result: np.ndarray = table[keys]
+    return result

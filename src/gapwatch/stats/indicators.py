@@ -17,10 +17,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gapwatch.model.breakdowns import OVERALL_GROUP, UNKNOWN
+from gapwatch.model.breakdowns import UNKNOWN
 from gapwatch.model.catalogue import DISTRIBUTION_MEASURES, STANDARDISED, Indicator
 from gapwatch.stats._frames import text_from_codes
-from gapwatch.stats.compare import LABELS, best_rows, comparison_codes, difference_codes
+from gapwatch.stats.compare import BEST_LABELS, POLARITY_CODES, comparisons
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.intervals import z_value
 from gapwatch.stats.medians import percentile_from_counts
@@ -162,7 +162,7 @@ def _unplaced_events(frame: pd.DataFrame) -> None:
         frame.loc[unknown, "note"] = UNPLACED_NOTE
 
 
-_POLARITY_CODES = {"higher_is_better": 0, "lower_is_better": 1, "no_judgement": 2}
+_POLARITY_CODES = POLARITY_CODES
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, int]:
@@ -296,63 +296,25 @@ def _lookup(keys: np.ndarray, known: np.ndarray, found: np.ndarray) -> np.ndarra
 def _comparisons(
     values: pd.DataFrame, polarity: np.ndarray, breakdowns: tuple[np.ndarray, list[str]]
 ) -> pd.DataFrame:
-    """Comparison categories; ``polarity`` holds each row's _POLARITY_CODES (-1 if none)."""
-    is_overall = (values["breakdown"] == "overall").to_numpy(dtype=bool)
-    is_england = (values["area_type"] == "england").to_numpy(dtype=bool)
-    area = values["_area"].to_numpy()
-    series = values["_series"].to_numpy()
-    value = values["value"].to_numpy(dtype="float64")
-    lower = values["lower"].to_numpy(dtype="float64")
-    upper = values["upper"].to_numpy(dtype="float64")
-    # Groups against their area's overall value; areas' overall values against England's.
-    comparator = _lookup(area, area[is_overall], value[is_overall])
-    england = is_overall & is_england
-    england_value = _lookup(series, series[england], value[england])
-    comparator = np.where(is_overall, england_value, comparator)
-    comparator = np.where(england, np.nan, comparator)
-    comparison = np.zeros(len(values), dtype=np.int8)
-    for kind in ("higher_is_better", "lower_is_better", "no_judgement"):
-        rows = polarity == _POLARITY_CODES[kind]
-        if rows.any():
-            comparison[rows] = comparison_codes(lower[rows], upper[rows], comparator[rows], kind)
-    # The best group of each breakdown (known groups only) by the indicator's polarity.
+    """Comparison categories (:func:`gapwatch.stats.compare.comparisons`); ``polarity`` holds
+    each row's _POLARITY_CODES (-1 if none)."""
     group = values["group"]
-    judged = (polarity != _POLARITY_CODES["no_judgement"]) & ~is_overall & ~np.isnan(value)
-    judged &= (group != UNKNOWN).to_numpy(dtype=bool)
-    judged &= ~group.str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool)
-    chosen_rows = np.flatnonzero(judged)
-    signed = np.where(polarity[chosen_rows] == _POLARITY_CODES["higher_is_better"], 1.0, -1.0)
-    signed = signed * value[chosen_rows]
     codes, found = breakdowns
-    cell = pd.factorize(area[chosen_rows] * max(len(found), 1) + codes[chosen_rows])[0]
-    # Each cell's best row: the largest signed value, the most precise of equal ones.
-    width = upper[chosen_rows] - lower[chosen_rows]
-    best_row = chosen_rows[best_rows(cell, signed, width)]
-    best_value, best_lower, best_upper = (np.full(len(values), np.nan) for _ in range(3))
-    best_value[chosen_rows] = value[best_row]
-    best_lower[chosen_rows] = lower[best_row]
-    best_upper[chosen_rows] = upper[best_row]
-    best = np.zeros(len(values), dtype=np.int8)
-    for kind in ("higher_is_better", "lower_is_better"):
-        rows = judged & (polarity == _POLARITY_CODES[kind])
-        if rows.any():
-            # The best group is an estimate too (often a small group): the difference's
-            # MOVER interval must exclude zero, not one interval the other's point.
-            best[rows] = difference_codes(
-                value[rows],
-                lower[rows],
-                upper[rows],
-                best_value[rows],
-                best_lower[rows],
-                best_upper[rows],
-                kind,
-            )
-    # Every group equal to the best value is "best": ties must not depend on row order.
-    best[chosen_rows[value[chosen_rows] == best_value[chosen_rows]]] = len(LABELS)
-    best[(group == OVERALL_GROUP).to_numpy(dtype=bool)] = 0
-    labels = [*LABELS, "best"]
-    values["comparison"] = text_from_codes(comparison, labels, values.index)
-    values["comparison_best"] = text_from_codes(best, labels, values.index)
+    area = values["_area"].to_numpy()
+    comparison, best = comparisons(
+        values["value"].to_numpy(dtype="float64"),
+        values["lower"].to_numpy(dtype="float64"),
+        values["upper"].to_numpy(dtype="float64"),
+        polarity,
+        area=area,
+        series=values["_series"].to_numpy(),
+        cell=area * max(len(found), 1) + codes,
+        is_overall=(values["breakdown"] == "overall").to_numpy(dtype=bool),
+        is_england=(values["area_type"] == "england").to_numpy(dtype=bool),
+        known=~group.str.contains(UNKNOWN, regex=False).to_numpy(dtype=bool),
+    )
+    values["comparison"] = text_from_codes(comparison, BEST_LABELS, values.index)
+    values["comparison_best"] = text_from_codes(best, BEST_LABELS, values.index)
     return values
 
 
