@@ -16,13 +16,9 @@ from hypothesis import strategies as st
 
 from gapwatch.errors import ConfigError, InputError
 from gapwatch.model.catalogue import load_catalogue
-from gapwatch.monitor.business_case import (
-    OUTPUT_COLUMNS,
-    UnitCost,
-    _plural,
-    business_case,
-    load_costs,
-)
+from gapwatch.monitor.business_case import OUTPUT_COLUMNS, business_case
+from gapwatch.monitor.business_case_words import plural
+from gapwatch.monitor.settings import UnitCost, load_costs
 
 # CI runs many more examples than a developer's machine (see the Makefile's test target).
 EXAMPLES = int(os.environ.get("GAPWATCH_PROPERTY_EXAMPLES", "150"))
@@ -411,14 +407,14 @@ def test_summary_uses_the_area_code_without_a_name_and_a_year_only_for_annual_pe
 
 
 def test_pluralising_events() -> None:
-    assert _plural("delayed mental-health bed day") == "delayed mental-health bed days"
+    assert plural("delayed mental-health bed day") == "delayed mental-health bed days"
     assert (
-        _plural("tooth extraction under general anaesthetic") == "tooth extractions under general anaesthetic"
+        plural("tooth extraction under general anaesthetic") == "tooth extractions under general anaesthetic"
     )
-    assert _plural("child with poorly controlled asthma") == "children with poorly controlled asthma"
-    assert _plural("late-stage cancer diagnosis") == "late-stage cancer diagnoses"
-    assert _plural("inappropriate out-of-area placement") == "inappropriate out-of-area placements"
-    assert _plural("emergency") == "emergencies"
+    assert plural("child with poorly controlled asthma") == "children with poorly controlled asthma"
+    assert plural("late-stage cancer diagnosis") == "late-stage cancer diagnoses"
+    assert plural("inappropriate out-of-area placement") == "inappropriate out-of-area placements"
+    assert plural("emergency") == "emergencies"
 
 
 # --------------------------------------------------------------------------- bad inputs

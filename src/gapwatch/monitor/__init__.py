@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gapwatch.monitor.business_case import business_case, load_costs
+from gapwatch.monitor.business_case import business_case
 from gapwatch.monitor.charts import charts
 from gapwatch.monitor.guardrails import alerts
-from gapwatch.monitor.settings import load_rules, load_targets
+from gapwatch.monitor.settings import load_costs, load_rules, load_targets
 from gapwatch.monitor.targets import trajectories
 from gapwatch.monitor.trends import direction, series, trends
 from gapwatch.store import Store

@@ -1,7 +1,8 @@
-"""The monitor's YAML settings: guardrail rules and gap-reduction targets.
+"""The monitor's YAML settings: guardrail rules, gap-reduction targets and unit costs.
 
-Both ship with defaults (``rules.yaml``, ``targets.yaml`` beside this module); a user's
-own file replaces them. Every error names the file, line and field.
+All three ship with defaults (``rules.yaml``, ``targets.yaml`` and the indicative
+``costs.yaml`` beside this module); a user's own file replaces them. Every error names
+the file, line and field.
 
 >>> load_rules().rules.average_improving_gap_widening.severity
 'high'
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -143,3 +144,44 @@ def load_targets(path: Path | None = None) -> Targets:
     """Gap-reduction targets from ``path``, or the shipped examples."""
     document = _document(path, "targets.yaml")
     return document.validate(Targets, document.data or {})
+
+
+class UnitCost(_Strict):
+    """The £ cost of one event counted by an indicator's numerator (or one person reached)."""
+
+    indicator_id: str = Field(min_length=1)
+    event: str = Field(min_length=1, description="what one unit is, singular, e.g. 'delayed bed day'")
+    pounds_per_event: float = Field(gt=0, allow_inf_nan=False, description="£ per event")
+    direction: Literal["avoidable", "reached"] = Field(
+        description="avoidable: harms avoided by closing the gap; reached: extra people reached"
+    )
+    source: str = Field(min_length=1, description="the published source of the figure")
+    year: str = Field(min_length=1, description="price year, e.g. '2022/23'")
+
+
+class _CostsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    costs: list[dict[str, Any]]
+
+
+def load_costs(path: Path | None = None) -> dict[str, UnitCost]:
+    """Unit costs of the business case from ``path``, or the shipped, indicative ``costs.yaml``,
+    by indicator.
+
+    >>> load_costs()["mmr2_age_5"].direction
+    'reached'
+    """
+    document = _document(path, "costs.yaml")
+    if document.data is None:
+        raise ConfigError(f"{document.path}:1: costs: empty file; expected a 'costs:' list")
+    content = document.validate(_CostsFile, document.data)
+    costs: dict[str, UnitCost] = {}
+    for index, entry in enumerate(content.costs):
+        cost = document.validate(UnitCost, entry, ("costs", index))
+        if cost.indicator_id in costs:
+            raise ConfigError(
+                f"{document.where(('costs', index, 'indicator_id'))}: costs.{index}.indicator_id: "
+                f"duplicate unit cost for {cost.indicator_id!r}"
+            )
+        costs[cost.indicator_id] = cost
+    return costs
