@@ -14,6 +14,10 @@ never served.
 * :class:`ReaderMiddleware` tells the pages who is reading (:func:`current_reader`) and
   writes one JSON line per request by a signed-in reader to the audit log.
 * :func:`visible_runs` and :func:`latest_visible` choose the runs a reader may see.
+* Access can be limited by organisation: an ID-token claim listing area keys
+  (``allowed_areas_claim``), or gapwatch's own area map from organisation codes to areas
+  (:mod:`gapwatch.web.orgs`), under which a reader of an unmapped organisation sees
+  public runs only (:attr:`Reader.private` is false).
 """
 
 from __future__ import annotations
