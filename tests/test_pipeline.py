@@ -106,7 +106,8 @@ def test_rerunning_the_written_config_reproduces_the_results(published: tuple[Pa
     assert main(["run", str(config), "--store", str(tmp_path / "again.duckdb")]) == 0
     again = open_store(str(tmp_path / "again.duckdb"))
     try:
-        second = again.read("indicator_values")
+        # The config's policy is none: a private run, read only when named.
+        second = again.read("indicator_values", again.latest_run(include_private=True))
     finally:
         again.close()
     first = _read(config, "indicator_values", run_id)
@@ -303,7 +304,9 @@ def test_no_published_sub_national_count_is_from_1_to_7(
         set_id, row, is_total = _sets(values)
         assert _audit(values["suppressed"].to_numpy(), set_id, row, is_total).size == 0
         proportion = values["numerator"].notna() & values["denominator"].notna()
-        complement = (values["denominator"] - values["numerator"])[proportion & (values["area_type"] != "england")]
+        complement = (values["denominator"] - values["numerator"])[
+            proportion & (values["area_type"] != "england")
+        ]
         assert not ((complement >= 1) & (complement <= 7)).any()
 
 
@@ -337,7 +340,7 @@ def test_run_monitors_by_default_and_monitor_reruns_with_other_targets(
                                                   "hypertension_treated_to_target"}  # fmt: skip
     targets = tmp_path / "targets.yaml"
     targets.write_text(
-        "targets:\n  - indicator_id: mmr1_age_2\n    reduce_by: 0.3\n    by: \"2026-03\"\n    areas: [icb]\n"
+        'targets:\n  - indicator_id: mmr1_age_2\n    reduce_by: 0.3\n    by: "2026-03"\n    areas: [icb]\n'
     )
     assert main(["monitor", "--store", store_path, "--targets", str(targets)]) == 0
     assert "monitored run" in capsys.readouterr().err

@@ -33,7 +33,8 @@ SEARCH = 60
 def _read(config: Path, table: str) -> pd.DataFrame:
     store = open_store(str(config.parent / "results.duckdb"))
     try:
-        return store.read(table)
+        # The policy none run is private: read only when named.
+        return store.read(table, store.latest_run(include_private=True))
     finally:
         store.close()
 

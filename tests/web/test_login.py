@@ -1,85 +1,35 @@
 """Private runs: never served to anonymous readers; OpenID Connect sign-in against a real provider.
 
-The provider is a small OpenID Connect server written here (OpenID Connect Core 1.0,
-authorization-code flow, section 3.1; Discovery 1.0 section 4): it serves a discovery
-document, a sign-in form, a token endpoint that checks the client secret and the
-one-time code, and its signing key (RS256 ID tokens signed with joserfc, Authlib's JOSE
-library). It runs over HTTP on 127.0.0.1 on a free port, as does the dashboard, so the
-dashboard's Authlib client fetches the discovery document, the token and the keys over
-real connections and checks the ID token's signature, issuer, audience, expiry and nonce.
+The provider (``tests/web/oidc.py``) is a small OpenID Connect server run over HTTP on
+127.0.0.1, as is the dashboard, so the dashboard's Authlib client fetches the discovery
+document, the token and the keys over real connections and checks the ID token.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2 as httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from joserfc import jwt
-from joserfc.jwk import RSAKey
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
 
 from gapwatch.cli.serve_commands import LoginConfigError, login_settings
 from gapwatch.model.config import RunConfig
 from gapwatch.store import RESULT_TABLES, open_store
 from gapwatch.web.app import create_app
-from gapwatch.web.auth import LoginSettings
 from gapwatch.web.security import SECURITY_HEADERS
-
-PRIVATE_RUN = "zz-private-run"
-MARK = "Unsuppressedmarker"
-PRIVATE_VALUE = 987654.0
-CLIENT_ID = "gapwatch-dashboard"
-CLIENT_SECRET = "s3cret-for-tests-only"
-USERS = {
-    # username: (password, claims)
-    "alice": ("alice-pw", {"email": "alice@nhs.example", "areas": ["icb:E54000057"]}),
-    "bob": ("bob-pw", {"email": "bob@nhs.example"}),
-}
-
-
-# --- the store: a public run and a newer private one ------------------------------------
-
-
-def _publish_copy(store_path: str, folder: Path, run: dict[str, Any]) -> tuple[str, str]:
-    copy = str(folder / "two-runs.duckdb")
-    shutil.copy(store_path, copy)
-    store = open_store(copy)
-    try:
-        public = store.latest_run()
-        assert public is not None
-        tables = {table: store.read(table, public).drop(columns=["run_id"]) for table in RESULT_TABLES}
-        # Numbers and titles only the private run has, so a page that shows them leaks it.
-        tables["indicators"] = tables["indicators"].assign(title=tables["indicators"]["title"] + " " + MARK)
-        tables["indicator_values"] = tables["indicator_values"].assign(value=PRIVATE_VALUE)
-        with store.writing():
-            store.publish({"run_id": PRIVATE_RUN, "name": "management", "finished_at": pd.Timestamp.now(), **run},
-                          tables)  # fmt: skip
-    finally:
-        store.close()
-    return copy, public
+from tests.web.oidc import MARK, PRIVATE_RUN, publish_copy, sign_in, sites
 
 
 @pytest.fixture(scope="module")
 def two_runs(store_path: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     """A copy of the test store with a newer run published without disclosure control."""
-    return _publish_copy(store_path, tmp_path_factory.mktemp("private"), {"disclosure_policy": "none"})
+    return publish_copy(store_path, tmp_path_factory.mktemp("private"), {"disclosure_policy": "none"})
 
 
 def test_the_runs_table_marks_uncontrolled_and_private_runs(
@@ -97,7 +47,7 @@ def test_the_runs_table_marks_uncontrolled_and_private_runs(
     assert RunConfig.model_validate(
         {"data": "in", "periods": {"start": "2024-04", "end": "2025-03"}, "private": True}
     ).private
-    configured, _ = _publish_copy(
+    configured, _ = publish_copy(
         store_path, tmp_path, {"disclosure_policy": "nhs-digital", "config": json.dumps({"private": True})}
     )
     store = open_store(configured, read_only=True)
@@ -161,178 +111,16 @@ def test_a_store_holding_only_private_runs_shows_anonymous_readers_nothing(
     assert client.get("/login").status_code == 404
 
 
-# --- a real OpenID provider on 127.0.0.1 ----------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _form(body: bytes) -> dict[str, str]:
-    return {name: values[0] for name, values in parse_qs(body.decode()).items()}
-
-
-def _provider(issuer: str) -> Starlette:
-    key = RSAKey.generate_key(2048, parameters={"kid": "test-key", "use": "sig"})
-    codes: dict[str, dict[str, Any]] = {}
-
-    async def discovery(request: Request) -> Response:
-        return JSONResponse(
-            {
-                "issuer": issuer,
-                "authorization_endpoint": f"{issuer}/authorize",
-                "token_endpoint": f"{issuer}/token",
-                "jwks_uri": f"{issuer}/jwks",
-                "response_types_supported": ["code"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "scopes_supported": ["openid", "email", "profile"],
-            }
-        )
-
-    async def jwks(request: Request) -> Response:
-        return JSONResponse({"keys": [key.as_dict(private=False)]})
-
-    async def authorize(request: Request) -> Response:
-        if request.method == "GET":
-            asked = dict(request.query_params)
-            if asked.get("client_id") != CLIENT_ID or asked.get("response_type") != "code":
-                return Response("unknown client", status_code=400)
-            hidden = "".join(
-                f'<input type="hidden" name="{name}" value="{value}">'
-                for name, value in asked.items()
-                if name in ("redirect_uri", "state", "nonce", "client_id")
-            )
-            return HTMLResponse(
-                '<form method="post" action="/authorize">'
-                f'{hidden}<input name="username" id="username"><input name="password" id="password" '
-                'type="password"><button id="sign-in" type="submit">Sign in</button></form>'
-            )
-        form = _form(await request.body())
-        user = USERS.get(str(form.get("username")))
-        if user is None or user[0] != form.get("password"):
-            return HTMLResponse("wrong password", status_code=401)
-        code = secrets.token_urlsafe(16)
-        codes[code] = {
-            "username": str(form["username"]),
-            "nonce": form.get("nonce"),
-            "redirect_uri": form.get("redirect_uri"),
-        }
-        target = f"{form['redirect_uri']}?{urlencode({'code': code, 'state': form.get('state', '')})}"
-        return RedirectResponse(target, status_code=302)
-
-    async def token(request: Request) -> Response:
-        form = _form(await request.body())
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        header = request.headers.get("authorization", "")
-        if header.startswith("Basic "):
-            client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
-        if client_id != CLIENT_ID or client_secret != CLIENT_SECRET:
-            return JSONResponse({"error": "invalid_client"}, status_code=401)
-        grant = codes.pop(str(form.get("code")), None)  # a code is good once
-        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        now = int(time.time())
-        claims = {
-            "iss": issuer,
-            "sub": f"user-{grant['username']}",
-            "aud": CLIENT_ID,
-            "iat": now,
-            "exp": now + 300,
-            "nonce": grant["nonce"],
-            **USERS[grant["username"]][1],
-        }
-        id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, key)
-        return JSONResponse(
-            {
-                "access_token": secrets.token_urlsafe(16),
-                "token_type": "Bearer",
-                "expires_in": 300,
-                "id_token": id_token,
-            }
-        )
-
-    return Starlette(
-        routes=[
-            Route("/.well-known/openid-configuration", discovery),
-            Route("/jwks", jwks),
-            Route("/authorize", authorize, methods=["GET", "POST"]),
-            Route("/token", token, methods=["POST"]),
-        ]
-    )
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    import uvicorn
-
-    servers: list[tuple[Any, threading.Thread]] = []
-
-    def start(app: Any, port: int) -> str:
-        instance = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        thread = threading.Thread(target=instance.run, daemon=True)
-        thread.start()
-        servers.append((instance, thread))
-        deadline = time.monotonic() + 20
-        while not instance.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert instance.started, "a test server did not start"
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for instance, thread in servers:
-        instance.should_exit = True
-        thread.join(timeout=10)
-
-
-def _sites(
-    serve: Any, store: str, tmp_path: Path, claim: str | None = None, secret: str = CLIENT_SECRET
-) -> tuple[str, str, Path]:
-    provider_port = _free_port()
-    issuer = f"http://127.0.0.1:{provider_port}"
-    serve(_provider(issuer), provider_port)
-    audit = tmp_path / "audit.jsonl"
-    settings = LoginSettings(issuer, CLIENT_ID, secret, audit_log=audit, allowed_areas_claim=claim)
-    dashboard = serve(create_app(store, login=settings), _free_port())
-    return dashboard, issuer, audit
-
-
-def _sign_in(
-    client: httpx.Client, dashboard: str, username: str, password: str, start: str = "/login"
-) -> Any:
-    """Follows the authorization-code flow as a browser would, one redirect at a time."""
-    answer = client.get(dashboard + start)
-    assert answer.status_code in (302, 303, 307), answer.text
-    form_page = client.get(answer.headers["location"])
-    assert form_page.status_code == 200
-    fields = dict(parse_qs(urlsplit(answer.headers["location"]).query).items())
-    hidden = {
-        name: values[0]
-        for name, values in fields.items()
-        if name in ("redirect_uri", "state", "nonce", "client_id")
-    }
-    sent = client.post(
-        str(httpx.URL(answer.headers["location"]).copy_with(query=None)),
-        data={**hidden, "username": username, "password": password},
-    )
-    if sent.status_code != 302:
-        return sent
-    return client.get(sent.headers["location"])
-
-
 def test_signing_in_through_the_provider_shows_the_private_run_and_is_audited(
     two_runs: tuple[str, str], serve: Any, tmp_path: Path
 ) -> None:
     copy, public = two_runs
-    dashboard, _, audit = _sites(serve, copy, tmp_path)
+    dashboard, _, audit = sites(serve, copy, tmp_path)
     with httpx.Client(timeout=30) as client:
         before = client.get(dashboard + "/methods")
         assert public in before.text
         assert PRIVATE_RUN not in before.text
-        back = _sign_in(client, dashboard, "bob", "bob-pw", "/login?next=/methods")
+        back = sign_in(client, dashboard, "bob", "bob-pw", "/login?next=/methods")
         assert back.status_code == 303
         assert back.headers["location"] == "/methods"
         cookie = back.headers["set-cookie"].lower()
@@ -365,13 +153,13 @@ def test_a_wrong_password_or_a_wrong_client_secret_signs_nobody_in(
     two_runs: tuple[str, str], serve: Any, tmp_path: Path
 ) -> None:
     copy, _ = two_runs
-    dashboard, _, audit = _sites(serve, copy, tmp_path, secret="not-the-secret")
+    dashboard, _, audit = sites(serve, copy, tmp_path, secret="not-the-secret")
     with httpx.Client(timeout=30) as client:
-        refused = _sign_in(client, dashboard, "bob", "bob-pw")
+        refused = sign_in(client, dashboard, "bob", "bob-pw")
         assert refused.status_code == 400
         assert "sign-in could not be checked" in refused.text
         assert PRIVATE_RUN not in client.get(dashboard + "/methods").text
-        assert _sign_in(client, dashboard, "bob", "wrong").status_code == 401
+        assert sign_in(client, dashboard, "bob", "wrong").status_code == 401
         # A callback with a code but no matching state in the session is refused.
         forged = client.get(dashboard + "/auth/callback?code=abc&state=made-up")
         assert forged.status_code == 400
@@ -383,9 +171,9 @@ def test_a_reader_limited_by_organisation_sees_only_their_areas(
     two_runs: tuple[str, str], serve: Any, tmp_path: Path
 ) -> None:
     copy, _ = two_runs
-    dashboard, _, _ = _sites(serve, copy, tmp_path, claim="areas")
+    dashboard, _, _ = sites(serve, copy, tmp_path, claim="areas")
     with httpx.Client(timeout=30) as client:
-        assert _sign_in(client, dashboard, "alice", "alice-pw").status_code == 303
+        assert sign_in(client, dashboard, "alice", "alice-pw").status_code == 303
         assert client.get(dashboard + "/overview?area=icb:E54000057").status_code == 200
         assert PRIVATE_RUN in client.get(dashboard + "/methods").text
         assert client.get(dashboard + "/overview?area=icb:E54000050").status_code == 403
@@ -393,7 +181,7 @@ def test_a_reader_limited_by_organisation_sees_only_their_areas(
         assert client.get(dashboard + "/compare/x").status_code == 403
     with httpx.Client(timeout=30) as client:
         # bob's token has no areas claim: his organisation is not given any area.
-        assert _sign_in(client, dashboard, "bob", "bob-pw").status_code == 403
+        assert sign_in(client, dashboard, "bob", "bob-pw").status_code == 403
         assert PRIVATE_RUN not in client.get(dashboard + "/methods").text
 
 
@@ -438,7 +226,7 @@ def test_a_real_browser_signs_in_and_sees_the_private_run(
     from playwright.sync_api import sync_playwright
 
     copy, public = two_runs
-    dashboard, issuer, audit = _sites(serve, copy, tmp_path)
+    dashboard, issuer, audit = sites(serve, copy, tmp_path)
     flags = [
         "--headless",
         "--no-sandbox",

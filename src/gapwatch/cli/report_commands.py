@@ -21,9 +21,18 @@ def report(
     format: str = typer.Option(None, "--format", help="html, pdf or xlsx (default: from --out's suffix)."),
     template: str = typer.Option("board", "--template", help="board or annual-health-inequalities."),
     year: str = typer.Option(None, "--year", help="Financial year for the annual template, e.g. 2024/25."),
-    run_id: str = typer.Option(None, "--run", help="Run to report (default: the latest published run)."),
+    run_id: str = typer.Option(None, "--run", help="Run to report (default: the latest public run)."),
+    private: bool = typer.Option(
+        False,
+        "--private",
+        help="Without --run: the latest run, private runs (policy none, private: true) included.",
+    ),
 ) -> None:
-    """Write a report for one area from a results store: HTML, PDF or Excel."""
+    """Write a report for one area from a results store: HTML, PDF or Excel.
+
+    A private run is reported only when named (``--run``) or asked for (``--private``),
+    and its report says "Not for publication" on its first page.
+    """
     from gapwatch.report import build_report, write_report
     from gapwatch.store import open_store
 
@@ -36,12 +45,19 @@ def report(
         raise ConfigError("--template annual-health-inequalities needs --year, e.g. --year 2024/25")
     results = open_store(store, read_only=True)
     try:
+        run_id = run_id or _default_run(results, private)
         area_type, area_code = _resolve_area(results, area, run_id)
         built = build_report(results, area_type, area_code, run_id=run_id, template=template, year=year)  # type: ignore[arg-type]
     finally:
         results.close()
     written = write_report(built, out, chosen)  # type: ignore[arg-type]
     _console.print(f"wrote {written}")
+
+
+def _default_run(store: object, private: bool) -> str:
+    from gapwatch.views import Results
+
+    return Results.latest(store, None, include_private=private).run_id  # type: ignore[arg-type]
 
 
 def _resolve_area(store: object, area: str, run_id: str | None) -> tuple[str, str]:

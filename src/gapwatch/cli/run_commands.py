@@ -143,9 +143,7 @@ def _monitor_step(
 def _print_monitor(summary: MonitorSummary) -> None:
     from gapwatch.words import code_words
 
-    alerts = (
-        ", ".join(f"{count} {code_words(rule)}" for rule, count in summary.alerts.items()) or "none"
-    )
+    alerts = ", ".join(f"{count} {code_words(rule)}" for rule, count in summary.alerts.items()) or "none"
     targets = ", ".join(f"{count} {code_words(status)}" for status, count in summary.targets.items())
     _console.print(f"monitor: {summary.series:,} series; alerts: {alerts}")
     if targets:
@@ -154,7 +152,10 @@ def _print_monitor(summary: MonitorSummary) -> None:
 
 def monitor(
     store: str = typer.Option(..., "--store", help="Results store: a DuckDB file or a postgresql:// URL."),
-    run_id: str = typer.Option(None, "--run", help="Run to monitor (default: the latest published run)."),
+    run_id: str = typer.Option(None, "--run", help="Run to monitor (default: the latest public run)."),
+    private: bool = typer.Option(
+        False, "--private", help="Without --run: the latest run, private runs (policy none) included."
+    ),
     rules: Path = typer.Option(None, "--rules", help="Guardrail rules YAML (default: the shipped rules)."),
     targets: Path = typer.Option(None, "--targets", help="Gap-reduction targets YAML."),
     costs: Path = typer.Option(None, "--costs", help="Unit costs YAML for the business case."),
@@ -178,6 +179,7 @@ def monitor(
                 progress=lambda stage, detail, step, steps: report(
                     "monitor", f"{stage} {detail}".strip(), 0, 0
                 ),
+                include_private=private,
             )
             results.on_commit(lambda: replaced.append(summary.run_id))
     except KeyboardInterrupt:

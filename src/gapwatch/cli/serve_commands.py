@@ -63,6 +63,12 @@ def serve(
         envvar="GAPWATCH_OIDC_ALLOWED_AREAS_CLAIM",
         help="ID-token claim listing the areas (icb:E54000057) a reader may see.",
     ),
+    area_map: Path | None = typer.Option(
+        None,
+        "--oidc-area-map",
+        envvar="GAPWATCH_OIDC_AREA_MAP",
+        help="YAML file mapping the organisation an ID-token claim names (an ODS code) to its areas.",
+    ),
     audit_log: Path | None = typer.Option(
         None,
         "--audit-log",
@@ -76,13 +82,13 @@ def serve(
     from gapwatch.web.app import create_app
 
     login = login_settings(
-        oidc_issuer, oidc_client_id, oidc_client_secret_file, allowed_areas_claim, audit_log
+        oidc_issuer, oidc_client_id, oidc_client_secret_file, allowed_areas_claim, audit_log, area_map
     )
 
     # Fail now, with one line, if the store cannot be read or holds no run yet.
     opened = open_store(store, read_only=True)
     try:
-        if opened.latest_run() is None:
+        if opened.latest_run(include_private=True) is None:
             raise StoreError(f"{store}: the store holds no published run yet; run gapwatch run first")
     finally:
         opened.close()
@@ -107,14 +113,19 @@ def login_settings(
     secret_file: Path | None,
     allowed_areas_claim: str | None = None,
     audit_log: Path | None = None,
+    area_map: Path | None = None,
 ) -> LoginSettings | None:
     """Sign-in settings from the options, or ``None`` when no provider is named.
+
+    ``area_map`` is read now (:func:`gapwatch.web.orgs.load_area_map`), so a mistake in
+    it stops the server before it starts.
 
     The client secret is read from ``secret_file`` or the environment variable
     ``GAPWATCH_OIDC_CLIENT_SECRET``, never from the command line, which any local user
     can read with ``ps``.
     """
     from gapwatch.web.auth import LoginSettings
+    from gapwatch.web.orgs import load_area_map
 
     secret = os.environ.get("GAPWATCH_OIDC_CLIENT_SECRET")
     if secret_file is not None:
@@ -125,8 +136,10 @@ def login_settings(
                 f"cannot read the client secret file {secret_file}: {problem.strerror}"
             ) from None
     if issuer is None and client_id is None and secret_file is None:
-        if audit_log is not None or allowed_areas_claim is not None:
-            raise LoginConfigError("--audit-log and --allowed-areas-claim need --oidc-issuer")
+        if audit_log is not None or allowed_areas_claim is not None or area_map is not None:
+            raise LoginConfigError(
+                "--audit-log, --allowed-areas-claim and --oidc-area-map need --oidc-issuer"
+            )
         return None
     if not issuer or not client_id or not secret:
         raise LoginConfigError(
@@ -139,7 +152,10 @@ def login_settings(
         parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
     ):
         raise LoginConfigError(f"the issuer must be an https:// URL, not {issuer}")
-    return LoginSettings(issuer, client_id, secret, audit_log, allowed_areas_claim)
+    if area_map is not None and allowed_areas_claim is not None:
+        raise LoginConfigError("give --allowed-areas-claim or --oidc-area-map, not both")
+    mapped = load_area_map(area_map) if area_map is not None else None
+    return LoginSettings(issuer, client_id, secret, audit_log, allowed_areas_claim, mapped)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,31 @@ from typing import Any
 NOT_FOR_PUBLICATION = "Not disclosure-controlled: not for publication."
 
 
+def publication_warning(policy: str | None, private: bool) -> str | None:
+    """The banner a private run carries on every page and on a report's first page, or ``None``.
+
+    A run is private when it was published without disclosure control (policy ``none``)
+    or marked ``private: true`` (management information); either way it is not for
+    publication, and the banner says which.
+
+    >>> publication_warning("none", True)
+    'Not for publication: this run is private and not disclosure-controlled. Small counts are shown exactly.'
+    >>> publication_warning("nhs-digital", True)[:46], publication_warning("nhs-digital", False)
+    ('Not for publication: this run is private (mana', None)
+    """
+    if not private:
+        return None
+    if str(policy or "none") == "none":
+        return (
+            "Not for publication: this run is private and not disclosure-controlled. "
+            "Small counts are shown exactly."
+        )
+    return (
+        "Not for publication: this run is private (management information), "
+        "although its cells are disclosure-controlled."
+    )
+
+
 def national_controlled(run: Mapping[str, Any]) -> bool:
     """Whether the run controlled England-level cells (runs made before the setting existed did not)."""
     config = run.get("config") or {}

@@ -52,8 +52,13 @@ def monitor(
     targets: Path | None = None,
     costs: Path | None = None,
     progress: Progress | None = None,
+    include_private: bool = False,
 ) -> MonitorSummary:
-    """Compute and store the monitor tables of one published run (the latest by default)."""
+    """Compute and store the monitor tables of one published run.
+
+    The run is ``run_id`` (private or not: ``gapwatch run`` passes the run it has just
+    published), or else the newest public run, or the newest of all with ``include_private``.
+    """
     clock = time.perf_counter()
 
     def report(stage: str, detail: str = "") -> None:
@@ -61,7 +66,7 @@ def monitor(
             progress(stage, detail, 0, 0)
 
     settings, goals, unit_costs = load_rules(rules), load_targets(targets), load_costs(costs)
-    chosen = run_id or store.latest_run()
+    chosen = run_id or store.latest_run(include_private)
     report("read", chosen or "")
     values = store.read("indicator_values", chosen)
     measures = store.read("inequality_measures", chosen)

@@ -95,7 +95,10 @@ def build_report(
     template: TemplateName = "board",
     year: str | None = None,
 ) -> Report:
-    """Build the report for one area of a published run (the latest unless ``run_id``).
+    """Build the report for one area of a published run (the latest public one unless ``run_id``).
+
+    A private run (policy ``none`` or ``private: true``) is reported only when named, and
+    its report carries :attr:`Report.warning` ("Not for publication") on its first page.
 
     ``template="board"`` gives a board paper: an executive summary (the area's alerts,
     the headline rule first, and its largest deprivation gaps), one section per indicator
@@ -134,6 +137,7 @@ def build_report(
         sections=sections,
         metadata=context.metadata(when),
         licence=LICENCE,
+        warning=results.warning,
     )
 
 

@@ -170,6 +170,8 @@ class Report:
     sections: list[Section]
     metadata: list[tuple[str, str]]
     licence: str
+    #: The "not for publication" banner of a private run (first thing on the first page).
+    warning: str | None = None
 
     def walk(self) -> Iterator[Section]:
         for section in self.sections:

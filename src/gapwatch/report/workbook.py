@@ -1,7 +1,8 @@
 """Write a report as an Excel workbook: the numbers behind every section, as numbers.
 
-Sheets: ``Contents`` (the run, the area, when it was generated, the disclosure policy,
-the licence, and a list of the other sheets), then one sheet per indicator with its
+Sheets: ``Contents`` (a private run's "Not for publication" banner in its first row, the
+run, the area, when it was generated, the disclosure policy, the licence, and a list of
+the other sheets), then one sheet per indicator with its
 values by breakdown and period, and the Alerts, Targets, Business case and Data quality
 sheets (and, for the annual template, Core20PLUS5). A withheld value is an empty cell,
 never a zero, and its row says ``suppressed`` = TRUE.
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -34,6 +35,8 @@ NUMBER_FORMATS = {
 }
 BOLD = Font(bold=True)
 HEADER_FILL_FONT = Font(bold=True, color="FFFFFF")
+WARNING_FONT = Font(bold=True, color="FFFFFF", size=14)
+WARNING_FILL = PatternFill("solid", fgColor="D4351C")
 
 
 def write_xlsx(report: Report, path: Path) -> None:
@@ -53,7 +56,15 @@ def write_xlsx(report: Report, path: Path) -> None:
 
 
 def _contents(sheet: Worksheet, report: Report, listing: list[tuple[str, str]]) -> None:
+    if report.warning:
+        # A private run's banner: the first cell of the first sheet, white on red across the page.
+        sheet.append([report.warning])
+        sheet.merge_cells("A1:B1")
+        sheet["A1"].font = WARNING_FONT
+        sheet["A1"].fill = WARNING_FILL
+        sheet.row_dimensions[1].height = 30
     sheet.append(["Item", "Value"])
+    header = sheet.max_row
     rows: list[tuple[str, str]] = [
         ("Title", report.title),
         *report.metadata,
@@ -81,12 +92,12 @@ def _contents(sheet: Worksheet, report: Report, listing: list[tuple[str, str]]) 
         # An internal link: the workbook refers to nothing outside itself.
         cell.hyperlink = f"#'{name}'!A1"
         cell.style = "Hyperlink"
-    for cell in sheet[1]:
+    for cell in sheet[header]:
         cell.font = BOLD
-    sheet.freeze_panes = "A2"
+    sheet.freeze_panes = f"A{header + 1}"
     sheet.column_dimensions["A"].width = 28
     sheet.column_dimensions["B"].width = 110
-    for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
+    for row in sheet.iter_rows(min_row=header + 1, min_col=2, max_col=2):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gapwatch.store.base import Store, new_run_id, run_is_private, run_record
+from gapwatch.store.base import Store, new_run_id, no_run_message, run_is_private, run_record
 from gapwatch.store.duckdb_store import DuckDBStore
 from gapwatch.store.postgres_store import PostgresStore
 from gapwatch.store.schema import (
@@ -55,6 +55,7 @@ __all__ = [
     "PostgresStore",
     "Store",
     "new_run_id",
+    "no_run_message",
     "open_store",
     "run_is_private",
     "run_record",

@@ -219,21 +219,53 @@ class Store:
             "ORDER BY finished_at DESC, run_id DESC"
         )
 
-    def latest_run(self) -> str | None:
+    def latest_run(self, include_private: bool = False) -> str | None:
+        """The newest published *public* run, or the newest of all with ``include_private``.
+
+        A private run (:func:`run_is_private`: policy ``none`` or ``private: true``) is
+        never the default: whoever reads it names it or asks for private runs, so nothing
+        that reads "the latest run" publishes one by accident.
+
+        >>> import tempfile, pathlib
+        >>> from gapwatch.store import open_store
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     store = open_store(str(pathlib.Path(folder) / "results.duckdb"))
+        ...     _ = store.publish({"run_id": "a", "finished_at": "2026-01-01"}, {})
+        ...     uncontrolled = {"run_id": "b", "finished_at": "2026-02-01", "disclosure_policy": "none"}
+        ...     _ = store.publish(uncontrolled, {})
+        ...     print(store.latest_run(), store.latest_run(include_private=True))
+        ...     store.close()
+        a b
+        """
         runs = self.runs()
+        if not include_private and not runs.empty:
+            public = [
+                not run_is_private({str(k): v for k, v in row.items()}) for row in runs.to_dict("records")
+            ]
+            runs = runs.loc[public]
         return None if runs.empty else str(runs["run_id"].iloc[0])
 
     def read(self, table: str, run_id: str | None = None) -> pd.DataFrame:
-        """All rows of one result table for a published run (the latest by default)."""
+        """All rows of one result table for a published run (the latest public one by default)."""
         if table not in READABLE_TABLES:
             raise StoreError(f"no result table {table!r}; choose one of {', '.join(READABLE_TABLES)}")
         chosen = run_id or self.latest_run()
         if chosen is None:
-            raise StoreError("the store holds no published run yet; run gapwatch run or gapwatch demo first")
+            raise StoreError(no_run_message(self))
         published = self.runs()
         if chosen not in set(published["run_id"]):
             raise StoreError(f"run {chosen} is not a published run in this store")
         return self.query(f"SELECT * FROM {self.table(table)} WHERE run_id = ?", (chosen,))
+
+
+def no_run_message(store: Store) -> str:
+    """Why there is no default run: none published, or only private ones."""
+    if store.latest_run(include_private=True) is None:
+        return "the store holds no published run yet; run gapwatch run or gapwatch demo first"
+    return (
+        "the store holds only private runs (policy none or private: true); name one with --run "
+        "or ask for private runs with --private"
+    )
 
 
 def run_is_private(run: Mapping[str, Any]) -> bool:

@@ -17,9 +17,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gapwatch.disclosure.wording import national_controlled, publication_warning
 from gapwatch.errors import StoreError
 from gapwatch.stats.spc import icon_note
-from gapwatch.store import MONITOR_COMPLETE, MONITOR_NOT_RUN, Store
+from gapwatch.store import MONITOR_COMPLETE, MONITOR_NOT_RUN, Store, no_run_message, run_is_private
 
 # Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
 # where the monitor's alert sentences can use them too.
@@ -72,10 +73,13 @@ class Results:
     run_id: str
 
     @classmethod
-    def latest(cls, store: Store, run_id: str | None = None) -> Results:
-        chosen = run_id or store.latest_run()
+    def latest(cls, store: Store, run_id: str | None = None, include_private: bool = False) -> Results:
+        """The run ``run_id``, or else the newest public run (the newest of all with
+        ``include_private``): a private run is read only when it is asked for.
+        """
+        chosen = run_id or store.latest_run(include_private)
         if chosen is None:
-            raise StoreError("the store holds no published run yet; run gapwatch run or gapwatch demo first")
+            raise StoreError(no_run_message(store))
         if chosen not in set(store.runs()["run_id"]):
             raise StoreError(f"run {chosen} is not a published run in this store")
         return cls(store, chosen)
@@ -94,6 +98,26 @@ class Results:
     def run(self) -> dict[str, Any]:
         runs = self.store.runs()
         return dict(runs.loc[runs["run_id"] == self.run_id].iloc[0])
+
+    @property
+    def policy(self) -> str:
+        """The run's disclosure-control policy (``nhs-digital``, ``secondary-suppression``, ``none``)."""
+        return str(self.run.get("disclosure_policy") or "none")
+
+    @property
+    def private(self) -> bool:
+        """Whether the run is private: policy ``none`` or ``private: true`` (not for publication)."""
+        return run_is_private(self.run)
+
+    @property
+    def control_national(self) -> bool:
+        """Whether England-level cells were controlled too (the run's ``control_national``)."""
+        return national_controlled(self.run)
+
+    @property
+    def warning(self) -> str | None:
+        """The "not for publication" banner of a private run, or ``None`` for a public one."""
+        return publication_warning(self.policy, self.private)
 
     @cached_property
     def guardrails_run(self) -> bool:

@@ -180,6 +180,9 @@ def create_app(
         within_interval_names=WITHIN_INTERVAL_NAMES,
         version=__version__,
         gap_phrase=say.gap_phrase,
+        # The header's "Sign in" link, or who is signed in (web/auth.py).
+        login_enabled=login is not None,
+        current_reader=current_reader,
     )
     metadata = _Metadata()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -190,7 +193,7 @@ def create_app(
         try:
             # The newest run this reader may see: private runs only to a signed-in reader.
             chosen = run or latest_visible(store.runs(), current_reader())
-            if chosen is None and store.latest_run() is not None:
+            if chosen is None and store.latest_run(include_private=True) is not None:
                 raise NotFoundError("no results are published for everyone yet")
             yield metadata.fill(Results.latest(store, chosen))
         finally:
@@ -221,6 +224,8 @@ def create_app(
             template,
             {
                 "run": found.run,
+                # Typed facts about the run (policy, private, control_national, warning).
+                "results": found,
                 "areas_by_type": grouped,
                 "indicators": found.indicators,
                 # A run published without its monitor says so wherever alerts would be.
@@ -644,7 +649,12 @@ def create_app(
             # signed in and the newest public one.
             latest.update(signed_in=latest_visible(runs, SIGNED_IN), public=latest_visible(runs, None))
             latest["checked"] = now
-        return latest["signed_in"] if current_reader() is not None else latest["public"]
+        reader = current_reader()
+        if reader is None:
+            return latest["public"]
+        # A signed-in reader's pages name them in the header: kept for them alone.
+        run = latest["signed_in"] if reader.private else latest["public"]
+        return None if run is None else f"{run} for {reader.subject} {sorted(reader.areas or ())}"
 
     # A published run never changes, so a page is the same for everyone until the next
     # run: pages are kept by run and URL (what the bench/web.py goal needs on 2 cores).

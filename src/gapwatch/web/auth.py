@@ -14,6 +14,10 @@ never served.
 * :class:`ReaderMiddleware` tells the pages who is reading (:func:`current_reader`) and
   writes one JSON line per request by a signed-in reader to the audit log.
 * :func:`visible_runs` and :func:`latest_visible` choose the runs a reader may see.
+* Access can be limited by organisation: an ID-token claim listing area keys
+  (``allowed_areas_claim``), or gapwatch's own area map from organisation codes to areas
+  (:mod:`gapwatch.web.orgs`), under which a reader of an unmapped organisation sees
+  public runs only (:attr:`Reader.private` is false).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gapwatch.store import run_is_private
+from gapwatch.web.orgs import AreaMap
 
 #: How long a sign-in lasts before the provider is asked again (a working day).
 SESSION_SECONDS = 8 * 60 * 60
@@ -52,12 +57,17 @@ _READER: ContextVar[Reader | None] = ContextVar("gapwatch_reader", default=None)
 
 @dataclass(frozen=True)
 class Reader:
-    """A signed-in reader: the provider's subject, email if given, and areas if limited."""
+    """A signed-in reader: the provider's subject, email if given, and areas if limited.
+
+    ``private`` says whether they may see private runs: a reader whose organisation the
+    area map does not name is signed in (and audited) but sees public runs only.
+    """
 
     subject: str
     email: str | None = None
     #: Area keys (``icb:E54000057``) this reader may see, or ``None`` for all of them.
     areas: frozenset[str] | None = None
+    private: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,10 @@ class LoginSettings:
     ``issuer`` is the provider's issuer URL (its discovery document is at
     ``issuer/.well-known/openid-configuration``, OpenID Connect Discovery 1.0 section 4).
     ``allowed_areas_claim`` names an ID-token claim listing the area keys a reader may see
-    (``["icb:E54000057"]``); a reader without it sees only public runs.
+    (``["icb:E54000057"]``); a reader without it is refused at sign-in. ``area_map``
+    instead maps the organisation an ID-token claim names to its areas
+    (:mod:`gapwatch.web.orgs`); a reader whose organisation it does not name sees public
+    runs only.
     """
 
     issuer: str
@@ -75,6 +88,7 @@ class LoginSettings:
     client_secret: str = field(repr=False)
     audit_log: Path | None = None
     allowed_areas_claim: str | None = None
+    area_map: AreaMap | None = None
     session_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
     scope: str = "openid email profile"
 
@@ -90,13 +104,15 @@ def current_reader() -> Reader | None:
 
 def visible_runs(runs: pd.DataFrame, reader: Reader | None) -> pd.DataFrame:
     """The published runs (newest first) that ``reader`` may see: all but private ones
-    unless signed in.
+    unless signed in with access to private runs.
 
     >>> runs = pd.DataFrame({"run_id": ["b", "a"], "disclosure_policy": ["none", "nhs-digital"]})
     >>> visible_runs(runs, None)["run_id"].tolist(), len(visible_runs(runs, Reader("x")))
     (['a'], 2)
+    >>> visible_runs(runs, Reader("x", private=False))["run_id"].tolist()
+    ['a']
     """
-    if reader is not None or runs.empty:
+    if (reader is not None and reader.private) or runs.empty:
         return runs
     private = [run_is_private({str(k): v for k, v in row.items()}) for row in runs.to_dict("records")]
     return runs.loc[[not flag for flag in private]]
@@ -163,6 +179,8 @@ def _reader_of(session: Mapping[str, Any] | None) -> Reader | None:
         str(user["subject"]),
         str(user["email"]) if user.get("email") else None,
         None if areas is None else frozenset(str(area) for area in areas),
+        # A session that does not say so never opens private runs.
+        user.get("private") is True,
     )
 
 
@@ -299,6 +317,10 @@ def install_login(app: FastAPI, settings: LoginSettings) -> None:
         if not claims.get("sub"):
             return PlainTextResponse("sign-in could not be checked; please try again", status_code=400)
         areas = _areas_claim(claims, settings.allowed_areas_claim)
+        private = True
+        if settings.area_map is not None:
+            private, mapped = settings.area_map.access(claims)
+            areas = None if mapped is None else sorted(mapped)
         target = _safe_next(request.session.pop("next", None))
         # A fresh session on sign-in, so nothing set before it (session fixation) survives.
         request.session.clear()
@@ -309,6 +331,7 @@ def install_login(app: FastAPI, settings: LoginSettings) -> None:
             "subject": str(claims["sub"]),
             "email": claims.get("email"),
             "areas": areas,
+            "private": private,
         }
         return RedirectResponse(target, status_code=303)
 
