@@ -213,3 +213,33 @@ def test_csv_london_midnights_land_in_their_quarter(good: Path, tmp_path: Path) 
             for (code, quarter), number in frame.groupby([column, "quarter"]).size().items()
         }
         assert found == expected, area_type
+
+
+def test_input_notes_are_published_to_a_postgresql_store(good: Path, tmp_path: Path) -> None:
+    import uuid
+
+    from tests.conftest import require_postgres
+
+    location = f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+    folder = _copy(good, tmp_path)
+    _rewrite_data(_dated_2030(20))(folder)
+    _rewrite_data(_sentinels)(folder)
+    try:
+        assert main(["run", str(folder / "gapwatch.yaml"), "--no-monitor", "--store", location]) == 0
+        store = open_store(location)
+        try:
+            notes = store.read("input_notes").sort_values("kind")
+        finally:
+            store.close()
+        # 20 of 400 rows dated 2030, then 16 of those left dated 1800 or 1801 (rounded to 15).
+        assert notes[["kind", "column_name"]].to_numpy().tolist() == [
+            ["future_dated", "snapshot_date"],
+            ["missing_date_codes", "snapshot_date"],
+        ]
+        assert notes["file"].tolist() == ["screening.parquet"] * 2
+    finally:
+        store = open_store(location)
+        try:
+            store._execute(f'DROP SCHEMA "{location.split("#")[1]}" CASCADE')
+        finally:
+            store.close()
