@@ -94,12 +94,10 @@ def written_time(text: ibis.StringValue) -> ibis.TimestampValue:
     June at 23:00 UTC; the offset is dropped, so its date is the one written. Text that is
     not a time is cast as it stands, so that the engine reports it rather than dropping it.
     """
-    local = text.re_extract(WRITTEN_TIME, 1)
-    return ibis.cases(
-        (text.isnull() | (text.strip() == ""), ibis.null("timestamp")),
-        (local != "", local.cast("timestamp")),
-        else_=text.cast("timestamp"),
-    )
+    # One pattern match a row: an empty field is missing; text that is no time is cast as
+    # it stands (and fails, naming the value).
+    local = text.re_extract(WRITTEN_TIME, 1).nullif("")
+    return local.coalesce(text.nullif("")).cast("timestamp")
 
 
 def repeated(names: list[str]) -> list[str]:
