@@ -134,7 +134,7 @@ def test_an_indicator_with_no_rows_in_the_window_says_so_on_its_page(good: Path,
     assert (received["column_name"], received["rows"], received["share"]) == ("received_date", 10.0, 0.025)
     page = _page(folder, "/indicator/screened")
     assert (
-        "No record of this indicator (screened) has its episode_date in the reporting window "
+        "No record of this indicator has its episode_date in the reporting window "
         "Q1 2024/25 to Q4 2024/25; it has no values this run" in page
     )
     assert (
@@ -145,7 +145,9 @@ def test_an_indicator_with_no_rows_in_the_window_says_so_on_its_page(good: Path,
     other = _page(folder, "/indicator/bed_days")
     assert "have a received date after the day of the run" in other
     assert "No record of this indicator" not in other
-    assert "No record in the reporting window" in _page(folder, "/quality")
+    quality = _page(folder, "/quality")
+    assert "No record in the reporting window" in quality
+    assert "No record of indicator screened has its episode_date in the reporting window" in quality
 
 
 def test_the_board_report_lists_what_the_run_found(good: Path, tmp_path: Path) -> None:

@@ -279,10 +279,15 @@ def input_note_sentence(note: Mapping[Any, Any], about: str | None = None) -> st
     >>> input_note_sentence({"kind": "future_dated", "rows": None, "share": None, "file": "apc.csv",
     ...     "suppressed": True, "text": "are dated later"})
     'A few records (the number is withheld) of apc.csv are dated later'
+    >>> input_note_sentence({"kind": "no_rows_in_window", "indicator_id": "a1",
+    ...     "text": "No record of indicator a1 is in the window"}, "this indicator's table")
+    'No record of this indicator is in the window'
     """
     text = str(note.get("text") or "")
     if note.get("kind") == "no_rows_in_window":
-        return text
+        # On the indicator's own page, the indicator is "this indicator".
+        named = f"indicator {note.get('indicator_id')}"
+        return text.replace(named, "this indicator", 1) if about else text
     rows: Any = note.get("rows")
     share: Any = note.get("share")
     if _missing(rows):

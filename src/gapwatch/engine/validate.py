@@ -236,7 +236,7 @@ def check_source(
             # Published with no cells, the indicator would vanish from the results unexplained.
             window = f"{config.periods.start} to {config.periods.end}"
             column = indicator.date_column
-            text = (f"No record of this indicator ({indicator.id}) has its {column} in the reporting window "
+            text = (f"No record of indicator {indicator.id} has its {column} in the reporting window "
                     f"{_window(config)}; it has no values this run")  # fmt: skip
             notes = [normalise.note(engine, source, "no_rows_in_window", text, column_name=column, rows=0,
                                     total=total, indicator_id=indicator.id)]  # fmt: skip

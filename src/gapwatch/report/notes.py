@@ -32,7 +32,8 @@ def input_note_frame(results: Results) -> pd.DataFrame:
 
 
 def input_note_blocks(results: Results) -> tuple[list[Block], Table]:
-    """Paragraphs for the data-quality section, and the table of notes for its sheet."""
+    """Paragraphs for the data-quality section (each note a sentence with its count), and
+    the table of notes for the workbook's sheet."""
     notes = input_note_frame(results)
     table = Table("What the run found in the inputs", notes, INPUT_NOTE_COLUMNS)
     if notes.empty:
@@ -48,7 +49,6 @@ def input_note_blocks(results: Results) -> tuple[list[Block], Table]:
             "completeness counts are."
         ),
         Bullets([f"{sentence}." for sentence in notes["sentence"]]),
-        table,
     ], table
 
 
