@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from gapwatch import __version__, refdata
-from gapwatch.disclosure import apply_policy, control_completeness
+from gapwatch.disclosure import apply_policy, control_completeness, control_input_notes
+from gapwatch.engine import notes
 from gapwatch.engine.backends import Engine, engine_for, find_input
 from gapwatch.engine.counts import count
 from gapwatch.errors import ConfigError, GapwatchError, InputError
@@ -142,6 +143,7 @@ def run(
             config,
             progress=lambda detail, step, steps: report("count", detail, step, steps),
         )
+        found_in_inputs = notes.frame(engine.notes)
     if counts.cells.empty:
         raise InputError(
             f"no records fall in the reporting window {config.periods.start} to {config.periods.end}: "
@@ -198,6 +200,13 @@ def run(
                     "linkage": counts.linkage,
                     "completeness": control_completeness(
                         counts.completeness,
+                        config.disclosure.policy,
+                        config.disclosure.threshold,
+                        config.disclosure.rounding,
+                        config.disclosure.control_national,
+                    ),
+                    "input_notes": control_input_notes(
+                        found_in_inputs,
                         config.disclosure.policy,
                         config.disclosure.threshold,
                         config.disclosure.rounding,

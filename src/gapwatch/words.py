@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt  # noqa: F401  (the examples below use it)
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -253,3 +254,47 @@ def _missing(value: Any) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float) and math.isnan(value)
+
+
+#: What a run can find in its inputs (``input_notes.kind``), in words.
+INPUT_NOTE_KINDS = {
+    "no_rows_in_window": "No record in the reporting window",
+    "future_dated": "Dated after the day of the run",
+    "received_future": "Received after the day of the run",
+    "missing_date_codes": "Dates coded as not known",
+    "renamed_columns": "Column name read in another case",
+    "spellings_read": "Codes written as words, read as codes",
+}
+
+
+def input_note_sentence(note: Mapping[Any, Any], about: str | None = None) -> str:
+    """One note of ``input_notes`` as a sentence: its published count and share, then its text.
+
+    ``about`` names the table for the reader (``"this indicator's table"``); by default the
+    note's file. A withheld count is said to be withheld, never shown.
+
+    >>> input_note_sentence({"kind": "future_dated", "rows": 12.0, "share": 0.05, "file": "apc.csv",
+    ...     "text": "are dated after the day of the run"}, "this indicator's table")
+    "12 records (5.0%) of this indicator's table are dated after the day of the run"
+    >>> input_note_sentence({"kind": "future_dated", "rows": None, "share": None, "file": "apc.csv",
+    ...     "suppressed": True, "text": "are dated later"})
+    'A few records (the number is withheld) of apc.csv are dated later'
+    >>> input_note_sentence({"kind": "no_rows_in_window", "indicator_id": "a1",
+    ...     "text": "No record of indicator a1 is in the window"}, "this indicator's table")
+    'No record of this indicator is in the window'
+    """
+    text = str(note.get("text") or "")
+    if note.get("kind") == "no_rows_in_window":
+        # On the indicator's own page, the indicator is "this indicator".
+        named = f"indicator {note.get('indicator_id')}"
+        return text.replace(named, "this indicator", 1) if about else text
+    rows: Any = note.get("rows")
+    share: Any = note.get("share")
+    if _missing(rows):
+        count = "A few records (the number is withheld)" if note.get("suppressed") else "Records"
+    else:
+        number = round(float(rows))
+        count = f"{number:,} record{'' if number == 1 else 's'}"
+        if not _missing(share):
+            count += f" ({float(share):.1%})"
+    return f"{count} of {about or note.get('file') or note.get('source')} {text}"

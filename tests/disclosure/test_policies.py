@@ -241,3 +241,35 @@ def test_the_sparse_audit_agrees_with_the_exact_one_on_large_systems() -> None:
     assert (~exact).any()
     assert exact.any()
     assert np.array_equal(sparse, exact)
+
+
+def test_input_note_counts_are_controlled_as_completeness_counts() -> None:
+    from gapwatch.disclosure import control_input_notes
+
+    notes = pd.DataFrame(
+        {
+            "kind": [
+                "future_dated",
+                "missing_date_codes",
+                "received_future",
+                "no_rows_in_window",
+                "renamed_columns",
+            ],
+            "rows": [23.0, 4.0, 1.0, 0.0, 60.0],
+            "total": [400.0, 400.0, 12_003.0, 400.0, 60.0],
+        }
+    )
+    safe = control_input_notes(notes, "nhs-digital", 7, 5)
+    # 23 -> 25 and its share 25/400, not 23/400; 4 and 1 withheld with their shares; 0 is
+    # published; a table of 60 records gives no share.
+    assert safe["rows"].tolist()[0] == 25.0
+    assert np.isnan(safe["rows"].to_numpy()[[1, 2]]).all()
+    assert safe["rows"].tolist()[3:] == [0.0, 60.0]
+    assert safe["share"].tolist()[0] == 0.062
+    assert np.isnan(safe["share"].to_numpy()[[1, 2, 4]]).all()
+    assert safe["suppressed"].tolist() == [False, True, True, False, False]
+    assert "total" not in safe
+    exact = control_input_notes(notes, "nhs-digital", 7, 5, control_national=False)
+    assert exact["rows"].tolist() == [23.0, 4.0, 1.0, 0.0, 60.0]
+    assert exact["share"].tolist()[:2] == [0.058, 0.01]
+    assert control_input_notes(notes, "none")["rows"].tolist() == [23.0, 4.0, 1.0, 0.0, 60.0]

@@ -71,3 +71,35 @@ def test_time_zone_aware_timestamps_give_dates_in_their_own_zone(tmp_path: Path)
         ).execute()
     assert [str(day)[:10] for day in found["admitted"]] == ["2024-07-01", "2024-04-01", "2024-01-01"]
     assert [str(day)[:10] for day in found["seen"]] == ["2024-10-01", "2024-04-01", "2024-07-01"]
+
+
+def test_csv_times_written_with_an_offset_give_the_dates_written(tmp_path: Path) -> None:
+    import pandas as pd
+
+    # London midnights on quarter boundaries (BST, +01:00, and GMT, +00:00), a Kolkata morning
+    # (+05:30), a UTC time (Z) and an empty field, in scrambled order. Read as instants in UTC,
+    # 1 July and 1 October at 00:00+01:00 would be 30 June and 30 September.
+    (tmp_path / "spells.csv").write_text(
+        "n,admitted\n"
+        "1,2024-10-01T00:00:00+01:00\n"
+        "2,2024-07-01T00:30:00+01:00\n"
+        "3,2025-01-01T00:00:00+00:00\n"
+        "4,\n"
+        "5,2024-04-01 03:00:00+05:30\n"
+        "6,2024-06-30T23:59:00Z\n"
+    )
+    with engine_for("duckdb") as engine:
+        engine.register_file("spells", tmp_path / "spells.csv")
+        table = engine.table("spells")
+        # The time and its date together, as a count reads them (DuckDB casts a CSV column
+        # read for its date alone in the scan, from the text: that hides the problem).
+        found = engine.query(
+            engine.compile(table.select("n", "admitted", day=table["admitted"].cast("date")))
+        )
+    days = [None if pd.isna(day) else str(day)[:10] for day in found["day"]]
+    assert days == ["2024-10-01", "2024-07-01", "2025-01-01", None, "2024-04-01", "2024-06-30"]
+    times = [None if pd.isna(time) else str(time)[:19] for time in found["admitted"]]
+    assert times == [
+        "2024-10-01 00:00:00", "2024-07-01 00:30:00", "2025-01-01 00:00:00", None,
+        "2024-04-01 03:00:00", "2024-06-30 23:59:00",
+    ]  # fmt: skip

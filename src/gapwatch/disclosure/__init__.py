@@ -241,6 +241,46 @@ def control_completeness(
     return result
 
 
+def control_input_notes(
+    notes: pd.DataFrame,
+    policy: str = "nhs-digital",
+    threshold: int = 7,
+    rounding: int = 5,
+    control_national: bool = True,
+) -> pd.DataFrame:
+    """What the run found in its inputs, its record counts controlled as completeness's are.
+
+    A note counts records of a whole input table, so it is national unless a run's
+    ``control_national`` is false. Controlled counts from 1 to ``threshold`` are withheld
+    and the rest rounded to ``rounding``; the share is the rounded count over the rounded
+    table size (an unrounded share would give a rounded-away count back), withheld with the
+    count or where fewer than ``MIN_RECORDS_FOR_SHARE`` records stand behind it.
+
+    >>> notes = pd.DataFrame({"kind": ["future_dated"], "rows": [12.0], "total": [240.0]})
+    >>> control_input_notes(notes)[["rows", "share"]].to_numpy().tolist()
+    [[10.0, 0.042]]
+    """
+    result = notes.drop(columns=["total"], errors="ignore").copy()
+    if notes.empty:
+        return result.assign(share=pd.Series(dtype="float64"), suppressed=pd.Series(dtype=bool))
+    rows = notes["rows"].to_numpy(dtype="float64")
+    total = notes["total"].to_numpy(dtype="float64")
+    controlled = policy != "none" and control_national
+    if controlled:
+        withheld = small(rows, threshold)
+        rows = np.where(withheld, np.nan, np.round(rows / rounding) * rounding)
+        total = np.round(total / rounding) * rounding
+        too_few = withheld | (total < MIN_RECORDS_FOR_SHARE)
+    else:
+        withheld = too_few = np.zeros(len(notes), dtype=bool)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.round(rows / total, 3)
+    result["rows"] = rows
+    result["share"] = np.where(too_few | ~np.isfinite(share), np.nan, share)
+    result["suppressed"] = withheld
+    return result
+
+
 def apply_policy(
     values: pd.DataFrame,
     measures: pd.DataFrame | None,

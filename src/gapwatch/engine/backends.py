@@ -20,6 +20,7 @@ import pandas as pd
 from ibis.backends import BaseBackend
 
 from gapwatch.engine import reading
+from gapwatch.engine.notes import InputNote
 from gapwatch.errors import InputError, StoreError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz")
@@ -50,6 +51,8 @@ class Engine:
         self.definitions: dict[str, str] = {}
         #: What the run's user should know about the input that did not stop it, one line each.
         self.warnings: list[str] = []
+        #: The same, as records to publish (``input_notes``): one per column or indicator.
+        self.notes: list[InputNote] = []
         #: Each input read from a file: the engine's name for it -> (path, input table).
         self.files: dict[str, tuple[Path, str]] = {}
 
@@ -91,7 +94,23 @@ class Engine:
                 options: dict[str, Any] = {}
                 if self.kind == "duckdb":
                     options["types"] = self._csv_types(path, table, header, types or {})
-                self._tables[table] = self.connection.read_csv(path, table_name=name, **options)
+                read = self.connection.read_csv(path, table_name=name, **options)
+                aware = [
+                    column
+                    for column, dtype in read.schema().items()
+                    if self.kind == "duckdb"
+                    and dtype.is_timestamp()
+                    and dtype.timezone
+                    and column not in options["types"]
+                ]
+                if aware:
+                    # DuckDB reads 2024-07-01T00:00:00+01:00 as the instant, in UTC: a London
+                    # midnight would become the previous day. Dates are taken on the clock the
+                    # text was written in, as for time-zone-aware Parquet timestamps.
+                    options["types"] = {**options["types"], **dict.fromkeys(aware, "VARCHAR")}
+                    read = self.connection.read_csv(path, table_name=name, **options)
+                    read = read.mutate(**{column: reading.written_time(read[column]) for column in aware})
+                self._tables[table] = read
         except InputError:
             raise
         except Exception as error:  # the engines raise their own exception types

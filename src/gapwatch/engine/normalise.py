@@ -18,12 +18,14 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import ibis
 import pandas as pd
 
 from gapwatch import refdata
 from gapwatch.engine.backends import Engine
+from gapwatch.engine.notes import InputNote, file_name
 from gapwatch.errors import InputError, rows
 
 logger = logging.getLogger("gapwatch.inputs")
@@ -34,11 +36,18 @@ SEX_SPELLINGS = {"M": "1", "MALE": "1", "F": "2", "FEMALE": "2"}
 SEX_CODES = frozenset({"1", "2", "9", "0", "X"})
 
 
-def warn(engine: Engine, message: str) -> None:
+def warn(engine: Engine, message: str, notes: Sequence[InputNote] = ()) -> None:
     """Say something the run's user should know that does not stop it: one line on the
-    run's output (``warning: …``), and kept on the engine (``Engine.warnings``)."""
+    run's output (``warning: …``), kept on the engine (``Engine.warnings``), and as
+    ``notes``, records published with the run (``Engine.notes``, the ``input_notes`` table)."""
     engine.warnings.append(message)
+    engine.notes.extend(notes)
     logger.warning("warning: %s", message)
+
+
+def note(engine: Engine, source: str, kind: str, text: str, **fields: Any) -> InputNote:
+    """A note on input ``source`` (its file named without its folder)."""
+    return InputNote(source, file_name(engine.locations.get(source, source)), kind, text, **fields)
 
 
 def label_key(text: str) -> str:
@@ -82,7 +91,11 @@ def rename_columns(engine: Engine, source: str, needed: Iterable[str]) -> None:
         engine.replace(source, table.rename(renames))
         where = engine.locations.get(source, source)
         shown = ", ".join(f"{old!r} as {new!r}" for new, old in renames.items())
-        warn(engine, f"{where}: read column {shown}")
+        notes = [
+            note(engine, source, "renamed_columns", f"have column {old!r} read as {new!r}", column_name=new)
+            for new, old in renames.items()
+        ]  # every row; the count is filled in by validate.check_source, which counts them
+        warn(engine, f"{where}: read column {shown}", notes)
 
 
 def normalise_codes(engine: Engine, source: str) -> None:
@@ -105,8 +118,12 @@ def normalise_codes(engine: Engine, source: str) -> None:
         if spelled.any():
             text = table["sex"].cast("string").strip().upper()
             engine.replace(source, table.mutate(sex=text.substitute(SEX_SPELLINGS, else_=text)))
-            warn(engine, f"{where}: column 'sex': read {rows(int(values.loc[spelled, '_rows'].sum()))} "
-                 "written M/F (or Male/Female) as codes 1/2")  # fmt: skip
+            number = int(values.loc[spelled, "_rows"].sum())
+            text = "have sex written M/F (or Male/Female), read as codes 1/2"
+            total = int(values["_rows"].sum())
+            found = note(engine, source, "spellings_read", text, column_name="sex", rows=number, total=total)
+            warn(engine, f"{where}: column 'sex': read {rows(number)} "
+                 "written M/F (or Male/Female) as codes 1/2", [found])  # fmt: skip
     table = engine.table(source)
     if "ethnic_category" in table.columns and table.schema()["ethnic_category"].is_string():
         values = _values(engine, source, "ethnic_category")
@@ -127,9 +144,12 @@ def normalise_codes(engine: Engine, source: str) -> None:
             mapping = {value: labels[key] for value, key, hit in chosen if hit}
             text = table["ethnic_category"].cast("string").strip()
             engine.replace(source, table.mutate(ethnic_category=text.substitute(mapping, else_=text)))
-            read = rows(int(values.loc[spelled, "_rows"].sum()))
-            warn(engine, f"{where}: column 'ethnic_category': read {read} written as labels "
-                 "('White - British') as their codes")  # fmt: skip
+            number = int(values.loc[spelled, "_rows"].sum())
+            found = note(engine, source, "spellings_read", "have their ethnic category written as a label "
+                         "('White - British'), read as its code", column_name="ethnic_category", rows=number,
+                         total=int(values["_rows"].sum()))  # fmt: skip
+            warn(engine, f"{where}: column 'ethnic_category': read {rows(number)} written as labels "
+                 "('White - British') as their codes", [found])  # fmt: skip
 
 
 def missing_dates(engine: Engine, source: str, codes: Sequence[dt.date]) -> None:
@@ -147,7 +167,8 @@ def missing_dates(engine: Engine, source: str, codes: Sequence[dt.date]) -> None
     counts = {
         f"c{index}": table[name].cast("date").isin(list(codes)).sum() for index, name in enumerate(columns)
     }
-    found = engine.query(engine.compile(table.aggregate(**counts))).iloc[0].tolist()
+    answer = engine.query(engine.compile(table.aggregate(_rows=table.count(), **counts))).iloc[0].tolist()
+    total, found = int(answer[0] or 0), answer[1:]
     coded = {column: int(number or 0) for column, number in zip(columns, found, strict=True) if number}
     if not coded:
         return
@@ -158,4 +179,12 @@ def missing_dates(engine: Engine, source: str, codes: Sequence[dt.date]) -> None
     }))  # fmt: skip
     where = engine.locations.get(source, source)
     shown = ", ".join(f"{column!r} {rows(number)}" for column, number in coded.items())
-    warn(engine, f"{where}: read dates coded as not known ({', '.join(map(str, codes))}) as missing: {shown}")
+    written = ", ".join(map(str, codes))
+    notes = [
+        note(engine, source, "missing_date_codes",
+             f"have the date in column {column!r} written as a code for 'not known' ({written}), "
+             "read as missing",
+             column_name=column, rows=number, total=total)
+        for column, number in coded.items()
+    ]  # fmt: skip
+    warn(engine, f"{where}: read dates coded as not known ({written}) as missing: {shown}", notes)

@@ -83,6 +83,23 @@ def local_time(zone: str, moment: ibis_types.Timestamp(timezone="UTC")) -> ibis_
     """DuckDB's ``timezone(zone, moment)``: the wall-clock time in ``zone`` of an instant."""
 
 
+#: The date and time written before a time-zone offset (``2024-07-01T00:00:00`` of ``…+01:00``).
+WRITTEN_TIME = r"^\s*(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+
+
+def written_time(text: ibis.StringValue) -> ibis.TimestampValue:
+    """A CSV time written with an offset, read as the time on the clock it was written in.
+
+    ``2024-07-01T00:00:00+01:00`` (a London midnight in summer) is 1 July at 00:00, not 30
+    June at 23:00 UTC; the offset is dropped, so its date is the one written. Text that is
+    not a time is cast as it stands, so that the engine reports it rather than dropping it.
+    """
+    # One pattern match a row: an empty field is missing; text that is no time is cast as
+    # it stands (and fails, naming the value).
+    local = text.re_extract(WRITTEN_TIME, 1).nullif("")
+    return local.coalesce(text.nullif("")).cast("timestamp")
+
+
 def repeated(names: list[str]) -> list[str]:
     """Names that appear more than once (compared without case, as SQL engines do)."""
     seen: dict[str, int] = {}

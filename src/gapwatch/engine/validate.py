@@ -19,9 +19,10 @@ import ibis
 import ibis.expr.datatypes as dt_types
 import yaml
 
-from gapwatch import refdata
+from gapwatch import refdata, words
 from gapwatch.engine import normalise
 from gapwatch.engine.backends import Engine
+from gapwatch.engine.notes import InputNote
 from gapwatch.errors import InputError, rows
 from gapwatch.model.catalogue import Indicator
 from gapwatch.model.config import RunConfig
@@ -215,26 +216,67 @@ def check_source(
                 f"{where}: column {column!r}: {rows(number)} negative; amounts cannot be below 0"
             )
         raise InputError(f"{where}: column {column!r}: {rows(number)} missing; every amount must be recorded")
+    total = found["_rows"]
+    for earlier in engine.notes:
+        if earlier.source == source and earlier.total is None:
+            earlier.total = total
+            if earlier.kind == "renamed_columns":
+                earlier.rows = total  # a column is renamed in every row
     for name, number in found.items():
         if name.startswith("future:") and number:
             # Not an error: an extract can be taken early. Never silent: rows of a window
             # that ends before them are not counted, and the user must know why.
             column = name.split(":", 1)[1]
-            share = number / found["_rows"]
-            normalise.warn(engine, f"{where}: column {column!r}: {rows(number)} ({share:.1%}) "
+            notes = [_future_note(engine, source, column, config, number, total)]
+            normalise.warn(engine, f"{where}: column {column!r}: {rows(number)} ({number / total:.1%}) "
                            f"dated after the day of the run ({dt.date.today()}); they are counted only in "
-                           "reporting periods that hold them, check the extract")  # fmt: skip
+                           "reporting periods that hold them, check the extract", notes)  # fmt: skip
     for indicator in indicators:
         if found.get(f"window:{indicator.date_column}", 1) == 0:
             # Published with no cells, the indicator would vanish from the results unexplained.
             window = f"{config.periods.start} to {config.periods.end}"
             column = indicator.date_column
+            text = (f"No record of indicator {indicator.id} has its {column} in the reporting window "
+                    f"{_window(config)}; it has no values this run")  # fmt: skip
+            notes = [normalise.note(engine, source, "no_rows_in_window", text, column_name=column, rows=0,
+                                    total=total, indicator_id=indicator.id)]  # fmt: skip
             normalise.warn(engine, f"{where}: indicator {indicator.id}: no row's {column} falls in the "
-                           f"reporting window {window}; it will have no values this run")  # fmt: skip
+                           f"reporting window {window}; it will have no values this run", notes)  # fmt: skip
     if population:
         check_population_lsoa(engine, source, config.lsoa_vintage)
     if not config.accept_duplicates:
         check_copies(engine, source, found["_rows"])
+
+
+def _window(config: RunConfig) -> str:
+    """The reporting window as NHS readers write it: ``Q1 2024/25 to Q4 2024/25`` when it
+    is whole quarters, else its months (``May 2024 to January 2025``)."""
+    first, last = config.periods.first_day, config.periods.last_day
+    if first.month in (1, 4, 7, 10) and last.month in (3, 6, 9, 12):
+        final = dt.date(last.year, last.month - 2, 1)
+        if final == first:
+            return words.period_short(first)
+        return f"{words.period_short(first)} to {words.period_short(final)}"
+    return words.months(first, last)
+
+
+def _future_note(
+    engine: Engine, source: str, column: str, config: RunConfig, number: int, total: int
+) -> InputNote:
+    """The note on records of ``column`` dated after the day of the run (``received_date``:
+    received after it, such as 2099, so that their lateness cannot be judged)."""
+    today = dt.date.today()
+    if column == "received_date":
+        text = (f"have a received date after the day of the run ({words.day(today)}); "
+                "check the extract (a date such as 2099-01-01 stands for none)")  # fmt: skip
+        kind = "received_future"
+        return normalise.note(engine, source, kind, text, column_name=column, rows=number, total=total)
+    if config.periods.last_day <= today:
+        fate = "and are not counted: the reporting window ends before them"
+    else:
+        fate = "and are counted only in the reporting periods that hold them"
+    text = f"are dated after the day of the run ({words.day(today)}, column {column!r}) {fate}"
+    return normalise.note(engine, source, "future_dated", text, column_name=column, rows=number, total=total)
 
 
 def _birth_checks(table: ibis.Table, config: RunConfig) -> dict[str, ibis.Value]:

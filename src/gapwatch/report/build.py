@@ -32,6 +32,7 @@ from gapwatch.errors import InputError
 from gapwatch.model.breakdowns import DEFAULT_BREAKDOWNS
 from gapwatch.report import fmt
 from gapwatch.report.model import Block, Bullets, Chart, Column, Paragraph, Report, Section, Sheet, Table
+from gapwatch.report.notes import input_note_blocks, input_note_sheet
 from gapwatch.stats.spc import icon_note
 from gapwatch.store import SCHEMA, Store
 from gapwatch.views import (
@@ -912,6 +913,8 @@ def _data_quality(context: _Context) -> list[Section]:
                 COMPLETENESS_COLUMNS,
             )
         )
+    found_blocks, found_table = input_note_blocks(context.results)
+    blocks.extend(found_blocks)
     dimensions = _dimension_completeness(context)
     blocks.append(
         Paragraph(
@@ -946,6 +949,7 @@ def _data_quality(context: _Context) -> list[Section]:
                 [Column("indicator_id", "Indicator id"), *DIMENSION_COMPLETENESS_COLUMNS],
             ),
         ),
+        input_note_sheet(context.sheet_name("Found in the inputs"), found_table),
     ]
     title = "Data quality" if context.template == "board" else "Data completeness"
     return [Section("data-quality", title, blocks, sheets)]

@@ -96,6 +96,10 @@ class Store:
                 if (table, name) not in present:
                     self._execute(f"ALTER TABLE {self.table(table)} ADD COLUMN {quote(name)} {kind}")
 
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds table ``name`` (a store written by an older gapwatch may not)."""
+        return any(table == name for table, _ in self._columns())
+
     def schema_complete(self) -> bool:
         present = self._columns()
         return all((table, name) in present for table, columns in SCHEMA.items() for name, _ in columns)

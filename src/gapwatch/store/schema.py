@@ -57,6 +57,10 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("run_id", TEXT), ("source", TEXT), ("lsoa_status", TEXT), ("rows", "BIGINT"),
         ("share", DOUBLE),
     ],
+    "input_notes": [
+        ("run_id", TEXT), ("source", TEXT), ("file", TEXT), ("indicator_id", TEXT), ("kind", TEXT),
+        ("column_name", TEXT), ("rows", DOUBLE), ("share", DOUBLE), ("suppressed", "BOOLEAN"), ("text", TEXT),
+    ],
     # Written by gapwatch.monitor after the run is published (see Store.replace_monitor).
     "trends": [
         ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
@@ -111,6 +115,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "indicators": [("run_id",)],
     "areas": [("run_id",)],
     "linkage": [("run_id",)],
+    "input_notes": [("run_id",)],
     "indicator_values": [
         ("run_id", "area_type", "area_code", "breakdown", "indicator_id", "period_start"),
         ("run_id", "indicator_id", "area_type", "period_start"),

@@ -21,6 +21,7 @@ from gapwatch.disclosure.wording import national_controlled, publication_warning
 from gapwatch.errors import StoreError
 from gapwatch.stats.spc import icon_note
 from gapwatch.store import MONITOR_COMPLETE, MONITOR_NOT_RUN, Store, no_run_message, run_is_private
+from gapwatch.store.schema import SCHEMA
 
 # Re-exported: the names of rules and breakdowns live with the other words (gapwatch.words),
 # where the monitor's alert sentences can use them too.
@@ -29,6 +30,7 @@ from gapwatch.words import RULE_NAMES as RULE_NAMES
 from gapwatch.words import TARGET_STATUS_NAMES as TARGET_STATUS_NAMES
 from gapwatch.words import WITHIN_INTERVAL_NAMES as WITHIN_INTERVAL_NAMES
 from gapwatch.words import breakdown_name as breakdown_name
+from gapwatch.words import input_note_sentence
 
 #: Breakdowns shown by default on an indicator page, in order.
 PAGE_BREAKDOWNS = [
@@ -373,6 +375,23 @@ class Results:
 
     def linkage(self) -> pd.DataFrame:
         return self._select("linkage", order="source, lsoa_status")
+
+    def input_notes(self, indicator_id: str | None = None, source: str | None = None) -> pd.DataFrame:
+        """What the run found in its inputs (``input_notes``), with each note in words
+        (``sentence``, :func:`gapwatch.words.input_note_sentence`). Given an indicator and
+        its ``source``: the notes on that indicator and on its whole table."""
+        where: str = ""
+        parameters: tuple[Any, ...] = ()
+        if indicator_id is not None:
+            where = "(indicator_id = ? OR (indicator_id IS NULL AND source = ?))"
+            parameters = (indicator_id, source)
+        if self.store.has_table("input_notes"):
+            frame = self._select("input_notes", where, parameters, "source, kind, column_name")
+        else:  # a store written before the table existed: its runs have no notes
+            frame = pd.DataFrame(columns=[name for name, _ in SCHEMA["input_notes"]])
+        about = "this indicator's table" if indicator_id is not None else None
+        sentences = [input_note_sentence(row, about) for row in frame.to_dict("records")]
+        return frame.assign(sentence=pd.Series(sentences, index=frame.index, dtype=object))
 
 
 def _area_filter(area_type: str | None, area_code: str | None) -> tuple[str, tuple[Any, ...]]:

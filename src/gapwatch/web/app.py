@@ -130,6 +130,14 @@ def _svg(spec: dict[str, Any]) -> Markup:
     return Markup(chart.svg(spec))
 
 
+def _input_note_rows(notes: pd.DataFrame) -> list[dict[str, Any]]:
+    """The run's input notes for the quality page, what was found named in words."""
+    rows = _records(notes)
+    for row in rows:
+        row["found"] = say.INPUT_NOTE_KINDS.get(str(row["kind"]), str(row["kind"]))
+    return rows
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     clean = frame.astype(object).where(frame.notna(), None)
     rows: list[dict[str, Any]] = [
@@ -319,6 +327,13 @@ def create_app(
         period: Annotated[str | None, Query(pattern=DATE_PATTERN)] = None,
     ) -> HTMLResponse:
         with results() as found:
+            indicator = indicator_or_404(found, indicator_id)
+            notes = _records(found.input_notes(indicator_id, str(indicator["source"])))
+            if period is None and not (found.periods["indicator_id"] == indicator_id).any():
+                # No record in the reporting window: the page says so instead of a 404.
+                _, _, name = parse_area(found, area)
+                return page(request, "indicator_empty.html", found, indicator=indicator, area=area,
+                            area_name=name, notes=notes)  # fmt: skip
             context = indicator_context(found, indicator_id, area, breakdown, period)
             indicator, values = context["indicator"], context["values"]
             area_type, area_code = context["area_type"], context["area_code"]
@@ -398,6 +413,7 @@ def create_app(
                 alerts=_records(found.alerts(area_type, area_code).query("indicator_id == @indicator_id")),
                 trends=_records(found.trends(indicator_id, area_type, area_code)),
                 heat_rows=_records(heat),
+                notes=notes,
             )
 
     @app.get("/indicator/{indicator_id}/data.csv", include_in_schema=False)
@@ -557,6 +573,7 @@ def create_app(
                 unseen=_records(unseen),
                 providers=_records(providers),
                 linkage=_records(found.linkage()),
+                notes=_input_note_rows(found.input_notes()),
             )
 
     @app.get("/methods", response_class=HTMLResponse, include_in_schema=False)
@@ -622,6 +639,18 @@ def create_app(
         area: Annotated[str | None, Query(pattern=AREA_PATTERN)] = None,
     ) -> list[dict[str, Any]]:
         return api_listing(area, "completeness")
+
+    @app.get(
+        "/api/input-notes", tags=["quality"], summary="What the run found in its inputs (future dates, ...)"
+    )
+    def api_input_notes(
+        indicator: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
+    ) -> list[dict[str, Any]]:
+        with results() as found:
+            if indicator is None:
+                return _records(found.input_notes().drop(columns=["run_id"]))
+            chosen = indicator_or_404(found, indicator)
+            return _records(found.input_notes(indicator, str(chosen["source"])).drop(columns=["run_id"]))
 
     def api_listing(area: str | None, method: str) -> list[dict[str, Any]]:
         with results() as found:
