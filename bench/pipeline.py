@@ -34,7 +34,8 @@ import pandas as pd
 
 from gapwatch import refdata
 from gapwatch.engine.backends import engine_for, find_input
-from gapwatch.engine.counts import _grouping_sets, count
+from gapwatch.engine.counts import count
+from gapwatch.engine.grouping import grouping_sets
 from gapwatch.model.catalogue import load_catalogue
 from gapwatch.model.config import RunConfig
 from gapwatch.pipeline import run
@@ -166,7 +167,7 @@ def _pandas_counts(data: Path, config: RunConfig) -> int:
             amount = (_evaluate(expressions["numerator.sum"].tree, part) if "numerator.sum" in expressions
                       else pd.Series(1.0, index=part.index))  # fmt: skip
             part["numerator"] = np.where(numerator, amount, 0.0)
-            for _area, _breakdown, columns in _grouping_sets(config.areas, indicator.breakdowns, config):
+            for _area, _breakdown, columns in grouping_sets(config.areas, indicator.breakdowns, config):
                 keys = ["period_start", *columns]
                 cells += len(part.groupby(keys, observed=True)[["numerator", "denominator"]].sum())
     return cells

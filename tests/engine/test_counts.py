@@ -239,3 +239,37 @@ def test_duplicates_are_repeats_of_a_person_and_date_including_records_without_a
         by_quarter = dict(zip(england["period_start"], england["duplicates"], strict=True))
         assert by_quarter == {dt.date(2024, 4, 1): 1.0, dt.date(2024, 7, 1): 2.0}
         assert england["records"].sum() == len(data)
+
+
+def test_a_second_count_on_one_engine_reuses_what_its_session_keeps(
+    records: tuple[Path, pd.DataFrame],
+) -> None:
+    """Each source's linked LSOA codes and prepared expression are worked out once and kept
+    in the engine's typed session: a second count lists no LSOA codes again, defines no
+    second prepared expression, and counts the same cells."""
+    folder, _ = records
+    config = RunConfig.model_validate(
+        {"data": str(folder), "periods": {"start": "2024-04", "end": "2025-03"}, "areas": ["england", "icb"]}
+    )
+    catalogue = load_catalogue([folder / "catalogue.yaml"])
+
+    def listings(statements: list[str]) -> int:
+        # The statement that lists a table's distinct LSOA codes to link them.
+        return sum("_lsoa_raw" in sql and "GROUPING SETS" not in sql for sql in statements)
+
+    with engine_for("duckdb") as engine:
+        engine.register_file("screening", folder / "screening.parquet")
+        first = count(engine, list(catalogue), config)
+        linked = engine.session.lsoa_codes[("screening", 2021)]
+        prepared = engine.session.prepared[("screening", 2021, "census2021")]
+        before, definitions = len(engine.executed), dict(engine.definitions)
+        again = count(engine, list(catalogue), config)
+        assert listings(engine.executed[:before]) == 1
+        assert listings(engine.executed[before:]) == 0
+        assert engine.definitions == definitions
+        assert engine.session.lsoa_codes[("screening", 2021)] is linked
+        assert engine.session.prepared[("screening", 2021, "census2021")] is prepared
+        assert list(engine.session.lsoa_codes) == [("screening", 2021)]
+    assert linked.summary.set_index("lsoa_status")["rows"].sum() == len(records[1])
+    pd.testing.assert_frame_equal(first.cells, again.cells)
+    pd.testing.assert_frame_equal(first.linkage, again.linkage)

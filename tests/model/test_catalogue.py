@@ -9,7 +9,7 @@ import pytest
 
 from gapwatch.errors import ConfigError
 from gapwatch.model.breakdowns import breakdown_columns
-from gapwatch.model.catalogue import load_catalogue
+from gapwatch.model.catalogue import Count, load_catalogue
 from gapwatch.model.config import load_config
 from gapwatch.model.expressions import parse
 
@@ -150,6 +150,25 @@ def test_expressions_compile_to_ibis_and_evaluate_as_written() -> None:
     assert evaluate("weeks(start, end) <= 13")[:2] == [True, True]
     assert evaluate("month(end)")[:2] == [4, 1]
     assert parse("coalesce(weeks, 0) >= 52 or not (group == 'a')").columns == {"weeks", "group"}
+
+
+def test_expressions_are_parsed_once_and_kept_on_the_indicator() -> None:
+    """Readers of an indicator's expressions (validation, the engine's scans) share one parse."""
+    catalogue = load_catalogue()
+    ids = [indicator.id for indicator in catalogue if indicator.expressions()]
+    assert len(ids) >= 10
+    twins = load_catalogue()
+    for indicator_id in ids:
+        indicator = catalogue[indicator_id]
+        first, again = indicator.expressions(), indicator.expressions()
+        assert first.keys() == again.keys()
+        assert all(first[role] is again[role] for role in first), indicator_id
+        # A second load of the same file still gives an equal, equally hashed indicator.
+        twin = twins[indicator_id]
+        assert twin == indicator
+        assert hash(twin) == hash(indicator)
+    changed = catalogue[ids[0]].model_copy(update={"numerator": None, "denominator": Count(where="age > 1")})
+    assert changed.expressions()["denominator.where"].text == "age > 1"
 
 
 def test_breakdown_names_and_intersections() -> None:

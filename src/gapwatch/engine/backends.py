@@ -21,6 +21,7 @@ from ibis.backends import BaseBackend
 
 from gapwatch.engine import reading
 from gapwatch.engine.notes import InputNote
+from gapwatch.engine.session import Session
 from gapwatch.errors import InputError, StoreError
 
 _SUFFIXES = (".parquet", ".csv", ".csv.gz")
@@ -44,8 +45,9 @@ class Engine:
         self.locations: dict[str, str] = {}
         #: Every SQL statement sent through :meth:`query`, in order (for benchmarks and debugging).
         self.executed: list[str] = []
-        #: What the engine worked out once per session (e.g. each table's LSOA codes, linked).
-        self.cache: dict[tuple[Any, ...], Any] = {}
+        #: What the engine worked out once per session (each table's LSOA codes, linked; each
+        #: source's prepared expression), typed (:class:`gapwatch.engine.session.Session`).
+        self.session = Session()
         #: SQL that stands in for a named placeholder table wherever a compiled statement
         #: reads it (see :meth:`define`).
         self.definitions: dict[str, str] = {}

@@ -7,6 +7,10 @@ ICB of residence and each submitting organisation: records, records with a valid
 ethnic category (not missing, ``Z`` or ``99``), a linkable LSOA, a valid sex and age,
 duplicates (the same person and date more than once) and late arrivals (received more
 than ``LATE_DAYS`` days after the record's date).
+
+This module is a client of the engine's lower modules (codes, the prepared expression,
+grouping sets, the roll-up); the scans that carry completeness beside indicator counts
+(:mod:`gapwatch.engine.jobs`) call it, never the other way round.
 """
 
 from __future__ import annotations
@@ -18,17 +22,11 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from gapwatch.engine.backends import Engine, Job
-from gapwatch.engine.counts import (
-    _CODED,
-    _Coded,
-    _grouping_sql,
-    _period_start,
-    _roll_up,
-    as_dates,
-    engine_columns,
-    period_end,
-    prepare,
-)
+from gapwatch.engine.codes import CODED
+from gapwatch.engine.frames import as_dates, period_end
+from gapwatch.engine.grouping import GroupingSet, engine_columns, grouping_sql
+from gapwatch.engine.prepare import period_start, prepare, within_periods
+from gapwatch.engine.rollup import Coded, roll_up
 from gapwatch.model.config import RunConfig
 
 #: Records dated up to a month before the end of their month arrive within about 36 days
@@ -38,7 +36,7 @@ FIELDS = ("ethnicity_valid", "lsoa_valid", "sex_valid", "age_valid", "late", "du
 
 
 #: Where completeness is counted: England, each ICB of residence and each organisation.
-SETS: list[tuple[str, str, tuple[str, ...]]] = [
+SETS: list[GroupingSet] = [
     ("england", "overall", ()),
     ("icb", "overall", ("icb_code",)),
     ("provider", "overall", ("organisation_code",)),
@@ -56,10 +54,10 @@ def measure_columns(prepared: ir.Table, date: ir.DateValue) -> dict[str, ir.Valu
     )
     measures = {
         "records": ibis.literal(1),
-        "ethnicity_valid": ibis.cases((prepared[_CODED["ethnic_category"]] != 0, 1), else_=0),
-        "lsoa_valid": prepared[_CODED["lsoa_valid"]],
-        "sex_valid": ibis.cases((prepared[_CODED["sex"]] != 0, 1), else_=0),
-        "age_valid": ibis.cases((prepared[_CODED["age_band"]] != 0, 1), else_=0),
+        "ethnicity_valid": ibis.cases((prepared[CODED["ethnic_category"]] != 0, 1), else_=0),
+        "lsoa_valid": prepared[CODED["lsoa_valid"]],
+        "sex_valid": ibis.cases((prepared[CODED["sex"]] != 0, 1), else_=0),
+        "age_valid": ibis.cases((prepared[CODED["age_band"]] != 0, 1), else_=0),
         "late": ibis.cases((late, 1), else_=0),
     }
     return {PREFIX + name: value for name, value in measures.items()}
@@ -87,12 +85,14 @@ def duplicates_sql(
     pairs = source_table.filter(source_date >= ibis.literal(first), source_date <= ibis.literal(last))
     pairs = pairs.select("person_id", _gapwatch_date=pairs[date_column].cast("date"))
     repeated = pairs.mutate(_gapwatch_order=_first_of_pair(pairs))
-    repeated = repeated.filter(repeated["_gapwatch_order"] > 0).select(
-        _gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"]
-    ).distinct()
+    repeated = (
+        repeated.filter(repeated["_gapwatch_order"] > 0)
+        .select(_gapwatch_person=repeated["person_id"], _gapwatch_key_date=repeated["_gapwatch_date"])
+        .distinct()
+    )
     grouping = engine_columns(prepared, SETS)
     narrow = prepared.select(
-        "person_id", _gapwatch_date=date, period_start=_period_start(date, "quarter"), **grouping
+        "person_id", _gapwatch_date=date, period_start=period_start(date, "quarter"), **grouping
     )
     # identical_to: records without a person id on the same date were always counted as
     # repeats of one another, and still are.
@@ -104,29 +104,29 @@ def duplicates_sql(
     extra = ranked.filter(ranked["_gapwatch_order"] > 0).select(
         "period_start", *grouping, duplicates=ibis.literal(1)
     )
-    return _grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"])
+    return grouping_sql(engine, extra, ["period_start"], SETS, ["duplicates"])
 
 
 def label(
     source: str,
     raw: pd.DataFrame,
     duplicates: pd.DataFrame | None,
-    sets: list[tuple[str, str, tuple[str, ...]]],
+    sets: list[GroupingSet],
     config: RunConfig,
-    coded_rows: _Coded | None = None,
+    coded_rows: Coded | None = None,
 ) -> pd.DataFrame:
     """Completeness by source, quarter and area, from an engine result that holds the
     ``PREFIX`` counts by ``sets`` (alone or beside indicator counts), with the engine's
     answer to :func:`duplicates_sql` added (None: no duplicates counted); ``coded_rows``
-    as :func:`gapwatch.engine.counts._roll_up` takes them."""
+    as :func:`gapwatch.engine.rollup.roll_up` takes them."""
     measures = [column for column in raw.columns if column.startswith(PREFIX)]
-    labelled = _roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets,
+    labelled = roll_up(raw, ["period_start"], SETS, measures, config.lsoa_vintage, all_sets=sets,
                         coded_rows=coded_rows)  # fmt: skip
     labelled = labelled.rename(columns={column: column.removeprefix(PREFIX) for column in measures})
     keys = ["period_start", "area_type", "area_code"]
     labelled["duplicates"] = 0.0
     if duplicates is not None and not labelled.empty:
-        found = _roll_up(duplicates, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
+        found = roll_up(duplicates, ["period_start"], SETS, ["duplicates"], config.lsoa_vintage)
         if not found.empty:
             found = found.drop(columns=["breakdown", "group"])
             labelled = labelled.drop(columns="duplicates").merge(found, on=keys, how="left")
@@ -152,15 +152,13 @@ def completeness(engine: Engine, source: str, date_column: str, config: RunConfi
     in a scan of its own (the engine folds them into an indicator scan where it can), as a
     job (:meth:`Engine.run_jobs`)."""
     prepared = prepare(engine, source, config.lsoa_vintage, grouping=config.ethnic_grouping)
-    date = prepared[date_column].cast("date")
-    first, last = config.periods.first_day, config.periods.last_day
-    prepared = prepared.filter(date >= ibis.literal(first), date <= ibis.literal(last))
+    prepared = within_periods(prepared, date_column, config)
     date = prepared[date_column].cast("date")
     measures = measure_columns(prepared, date)
     inner = prepared.select(
-        period_start=_period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
+        period_start=period_start(date, "quarter"), **engine_columns(prepared, SETS), **measures
     )
-    statements = [_grouping_sql(engine, inner, ["period_start"], SETS, list(measures))]
+    statements = [grouping_sql(engine, inner, ["period_start"], SETS, list(measures))]
     duplicates = duplicates_sql(engine, source, prepared, date_column, config)
     answers = yield statements + ([duplicates] if duplicates else [])
     return label(source, answers[0], answers[1] if duplicates else None, SETS, config)

@@ -19,13 +19,31 @@ Two judgements (both on the methods page):
 Rates with a denominator counted from records (proportions, rates per bed day) need no
 completion: a group with records in the denominator always has a cell, and a group with
 none has no value to publish (0 of 0 is not a zero), so it gets no cell.
+
+The population itself is counted once per population table (and organisation column of
+the sources that use it) by :func:`count_population`, a job like a scan's, by five-year
+age band, which also gives directly standardised rates their bands (:func:`standardised`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from gapwatch.engine.backends import Engine, Job
+from gapwatch.engine.codes import CODED, ORGANISATION_COLUMNS, code_labels
+from gapwatch.engine.grouping import engine_columns, grouping_sets, grouping_sql
+from gapwatch.engine.prepare import prepare
+from gapwatch.engine.rollup import roll_up
+from gapwatch.model.breakdowns import UNKNOWN
+from gapwatch.model.catalogue import Indicator
+from gapwatch.model.config import RunConfig
 
 #: The keys of a cell other than its indicator and period.
 GROUP_KEYS = ["area_type", "area_code", "breakdown", "group"]
@@ -131,3 +149,90 @@ def _ordered_ids(columns: list[np.ndarray]) -> np.ndarray:
     ids, _ = pd.factorize(combined, sort=True)
     result: np.ndarray = ids.astype(np.int64)
     return result
+
+
+@dataclass(frozen=True)
+class PopulationPlan:
+    """One count of a population table: for the ``members`` whose sources share one
+    organisation column (``organisation``; None where they have none)."""
+
+    source: str
+    organisation: str | None
+    members: tuple[Indicator, ...]
+
+
+def organisation_column(engine: Engine, source: str) -> str | None:
+    """The column of a source that names the organisation (provider or GP practice), if any."""
+    columns = engine.table(source).columns
+    return next((column for column in ORGANISATION_COLUMNS if column in columns), None)
+
+
+def plan_populations(engine: Engine, indicators: Sequence[Indicator]) -> list[PopulationPlan]:
+    """Denominators that are populations: counted once per population table (and per
+    organisation column of the sources that use it), joined to every period."""
+    users = [indicator for indicator in indicators if indicator.denominator.population]
+    plans = []
+    for source in sorted({str(indicator.denominator.population) for indicator in users}):
+        mine = [indicator for indicator in users if indicator.denominator.population == source]
+        for organisation in sorted({organisation_column(engine, i.source) or "" for i in mine}):
+            members = tuple(i for i in mine if (organisation_column(engine, i.source) or "") == organisation)
+            plans.append(PopulationPlan(source, organisation or None, members))
+    return plans
+
+
+def count_population(
+    engine: Engine, plan: PopulationPlan, config: RunConfig, areas: Sequence[str]
+) -> Job[pd.DataFrame]:
+    """People in the population table by area, group and five-year age band (``standard_age``),
+    ages taken at the reference date, as a job (:meth:`Engine.run_jobs`)."""
+    source, organisation = plan.source, plan.organisation
+    breakdowns = {breakdown for indicator in plan.members for breakdown in indicator.breakdowns}
+    table = engine.table(source)
+    if organisation and organisation in table.columns:
+        table = table.drop(*[column for column in ORGANISATION_COLUMNS if column in table.columns and
+                             column != organisation])  # fmt: skip
+    reference = ibis.literal(config.reference_date)
+
+    def age(linked: ir.Table) -> ir.NumericValue:
+        birth = linked["date_of_birth"].cast("date")
+        years = reference.year() - birth.year()
+        before_birthday = (reference.month() < birth.month()) | (
+            (reference.month() == birth.month()) & (reference.day() < birth.day())
+        )
+        return years - ibis.cases((before_birthday, 1), else_=0)
+
+    grouping = config.ethnic_grouping
+    prepared = prepare(engine, source, config.lsoa_vintage, age=age, table=table, grouping=grouping)
+    sets = grouping_sets(areas, breakdowns, config)
+    inner = prepared.select(
+        **engine_columns(prepared, sets),
+        standard_age=prepared[CODED["standard_age"]],
+        population=ibis.literal(1),
+    )
+    raw = yield grouping_sql(engine, inner, ["standard_age"], sets, ["population"])
+    labelled = roll_up(raw, ["standard_age"], sets, ["population"], config.lsoa_vintage, grouping=grouping)
+    labelled["population"] = labelled["population"].astype("float64")
+    labelled["standard_age"] = code_labels()["standard_age"][labelled["standard_age"].astype(np.int64)]
+    return labelled
+
+
+def standardised(
+    indicator: Indicator, cells: pd.DataFrame, population: pd.DataFrame, numerators: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Numerator and population of each of an indicator's cells by five-year age band.
+
+    Every band with people in the cell's population is listed (a band without events has
+    numerator 0). Events of unknown age, or in a band with no population, cannot be
+    standardised and are left out; the cell's crude counts still include them.
+    """
+    keys = GROUP_KEYS
+    known = population.loc[population["standard_age"] != UNKNOWN, [*keys, "standard_age", "population"]]
+    bands = cells[["indicator_id", "period_start", "period_end", *keys]].merge(known, on=keys)
+    events = [frame.loc[frame["indicator_id"] == indicator.id] for frame in numerators]
+    if events:
+        on = ["indicator_id", "period_start", "period_end", *keys, "standard_age"]
+        bands = bands.merge(pd.concat(events, ignore_index=True)[[*on, "numerator"]], on=on, how="left")
+    else:
+        bands["numerator"] = 0.0
+    bands["numerator"] = bands["numerator"].fillna(0.0)
+    return bands

@@ -46,7 +46,7 @@ LATEST = dt.date(2100, 12, 31)
 OLDEST = 120
 #: Above this share of a population table's rows with codes of the other LSOA vintage, the
 #: run stops: every denominator of a person group is short by that share. Lower than for
-#: service tables (``engine.counts.MIXED_VINTAGE_SHARE``): a register extract is one
+#: service tables (``engine.linking.MIXED_VINTAGE_SHARE``): a register extract is one
 #: vintage, and a 2011 extract in a 2021 run has only about 3% of codes that no longer exist.
 POPULATION_OTHER_VINTAGE = 0.01
 #: Above this share of rows that are exact copies of another, an input was loaded twice
@@ -288,7 +288,7 @@ def _birth_checks(table: ibis.Table, config: RunConfig) -> dict[str, ibis.Value]
     birth = table["date_of_birth"].cast("date")
     reference = config.reference_date
     # Born on or before this day: at least OLDEST + 1 years old on the reference date
-    # (29 February births count from 1 March in non-leap years, as in counts._population).
+    # (29 February births count from 1 March in non-leap years, as in populations.count_population).
     day = min(reference.day, 28) if reference.month == 2 else reference.day
     limit = dt.date(reference.year - OLDEST - 1, reference.month, day)
     return {

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from gapwatch.errors import ConfigError
 from gapwatch.model.breakdowns import BREAKDOWNS, DEFAULT_BREAKDOWNS, check_breakdown
@@ -90,6 +90,11 @@ class Indicator(BaseModel):
     standard: str | None = None
     minimum_denominator: int = Field(0, ge=0)
     breakdowns: tuple[str, ...] = DEFAULT_BREAKDOWNS
+    #: The expressions' texts and every expression of the definition by role, parsed once
+    #: (see :meth:`expressions`).
+    _expressions: tuple[tuple[tuple[str, str | None], ...], dict[str, Expression]] | None = PrivateAttr(
+        default=None
+    )
 
     @field_validator("breakdowns")
     @classmethod
@@ -134,19 +139,38 @@ class Indicator(BaseModel):
             raise ValueError("a population denominator cannot be summed over rolling periods")
         return self
 
-    def expressions(self) -> dict[str, Expression]:
-        """Every expression of the definition, by role."""
-        found: dict[str, Expression] = {}
-        for role, text in (
+    @model_validator(mode="after")
+    def _parsed(self) -> Indicator:
+        # Parsed once here, where the definition is validated, not again by each reader.
+        self._expressions = (self._texts(), self._parse_expressions())
+        return self
+
+    def _texts(self) -> tuple[tuple[str, str | None], ...]:
+        return (
             ("denominator.where", self.denominator.where),
             ("denominator.sum", self.denominator.sum),
             ("numerator.where", self.numerator.where if self.numerator else None),
             ("numerator.sum", self.numerator.sum if self.numerator else None),
             ("value", self.value),
-        ):
-            if text is not None:
-                found[role] = parse(text, f"{self.id}.{role}")
-        return found
+        )
+
+    def _parse_expressions(self) -> dict[str, Expression]:
+        return {role: parse(text, f"{self.id}.{role}") for role, text in self._texts() if text is not None}
+
+    def expressions(self) -> dict[str, Expression]:
+        """Every expression of the definition, by role (``denominator.where``, ``value``, …),
+        parsed when the definition was validated.
+
+        >>> sorted(load_catalogue()["cervical_screening_25_49"].expressions())
+        ['denominator.where', 'numerator.where']
+        """
+        texts = self._texts()
+        # Parsed again only for a model made or changed without validation
+        # (``model_construct``, ``model_copy(update=...)``).
+        if self._expressions is None or self._expressions[0] != texts:
+            self._expressions = (texts, self._parse_expressions())
+        # A new dict each time: callers may add to it without changing the model's own.
+        return dict(self._expressions[1])
 
     def columns(self) -> set[str]:
         """The source columns the definition reads."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -50,7 +50,9 @@ class Expression:
     """A parsed, checked expression: its text, its tree and the columns it reads."""
 
     text: str
-    tree: ast.expr
+    #: Not compared: the text determines it, and syntax trees compare by identity (two
+    #: parses of one text, as two loads of one catalogue make, would differ).
+    tree: ast.expr = field(compare=False)
     columns: frozenset[str]
 
     def compile(self, table: ir.Table) -> ir.Value:

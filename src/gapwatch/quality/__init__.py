@@ -1,1 +1,0 @@
-"""gapwatch.quality."""
