@@ -32,12 +32,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gapwatch.disclosure.differencing import protect_from_differencing
+from gapwatch.disclosure.differencing import protect_from_differencing, protect_record_counts
 from gapwatch.disclosure.published import (
     Described,
     blank_suppressed,
     from_rounded_counts,
     recompare,
+    reword_completeness_warnings,
     rounded_completeness,
 )
 from gapwatch.disclosure.secondary import secondary_suppression
@@ -218,9 +219,14 @@ def control_completeness(
 ) -> pd.DataFrame:
     """Completeness as shares (0 to 1, to 0.1%) with the record count controlled like any count.
 
-    Below national level a share is withheld where fewer than ``MIN_RECORDS_FOR_SHARE``
+    Where controlled, a share is withheld where fewer than ``MIN_RECORDS_FOR_SHARE``
     records stand behind it: over fewer records a share would let the small number of
-    invalid records be worked out.
+    invalid records be worked out. A share published beside a rounded record count is
+    computed from rounded counts (both terms rounded to ``rounding``): from exact ones, to
+    0.1%, the shares of one row fit only the exact record count among those within 2 of
+    the rounded one. Record counts that England minus the other areas would pin are
+    protected by complementary cells
+    (:func:`gapwatch.disclosure.differencing.protect_record_counts`).
     """
     if quality.empty:
         return quality
@@ -231,13 +237,26 @@ def control_completeness(
     result["records"] = np.where(
         withheld, np.nan, np.where(controlled, np.round(records / rounding) * rounding, records)
     )
+    complement = np.zeros(len(result), dtype=bool)
+    if controlled.any():
+        complement = protect_record_counts(
+            result.reset_index(drop=True), threshold, rounding, control_national
+        )
+        result["records"] = np.where(complement, np.nan, result["records"].to_numpy(dtype="float64"))
     too_few = controlled & (records < MIN_RECORDS_FOR_SHARE)
+    shown = np.where(controlled, np.round(records / rounding) * rounding, records)
     for column in ("ethnicity_valid", "lsoa_valid", "sex_valid", "age_valid", "late", "duplicates"):
+        counts = quality[column].to_numpy(dtype="float64")
+        counts = np.where(controlled, np.round(counts / rounding) * rounding, counts)
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.round(quality[column].to_numpy(dtype="float64") / records, 3)
-        result[column] = np.where(too_few, np.nan, share)
-    result["suppressed"] = too_few
-    result["note"] = np.where(too_few, f"shares withheld: fewer than {MIN_RECORDS_FOR_SHARE} records", "")
+            share = np.round(counts / shown, 3)
+        result[column] = np.where(too_few | complement, np.nan, share)
+    result["suppressed"] = too_few | complement
+    result["note"] = np.where(
+        complement,
+        "records withheld: protects another withheld count from subtraction",
+        np.where(too_few, f"shares withheld: fewer than {MIN_RECORDS_FOR_SHARE} records", ""),
+    )
     return result
 
 
@@ -325,9 +344,9 @@ def apply_policy(
         measures = _measures(safe, indicators, confidence)
     elif measures is None:
         raise ValueError("apply_policy: measures are needed when indicators are not given")
-    return _withhold_completeness(safe), withhold_measures(
-        measures, values, safe, threshold, control_national
-    )
+    # A completeness warning's share from the exact counts would give them back.
+    safe = reword_completeness_warnings(_withhold_completeness(safe))
+    return safe, withhold_measures(measures, values, safe, threshold, control_national)
 
 
 def _measures(values: pd.DataFrame, indicators: Described | None, confidence: float) -> pd.DataFrame:

@@ -78,6 +78,9 @@ def _bounds(
     may_be_zero = np.ones(len(cells), dtype=bool)
     if column == "numerator" and "denominator" in cells:
         may_be_zero = np.isnan(cells["denominator"].to_numpy(dtype="float64"))
+    elif column == "records":
+        # A completeness row exists only where records were found: a hidden count is 1 to 7.
+        may_be_zero = np.zeros(len(cells), dtype=bool)
     lower = np.where(hidden, np.where(may_be_zero, 0.0, 1.0), lower)
     upper = np.where(hidden, float(threshold), upper)
     # A complementary cell's count is any number (0 or above the threshold): unbounded above.
@@ -255,3 +258,66 @@ def protect_from_differencing(
     )
     result.index = values.index
     return result
+
+
+def protect_record_counts(
+    table: pd.DataFrame, threshold: int = 7, rounding: int = 5, control_national: bool = True
+) -> np.ndarray:
+    """Complementary cells for the completeness table's record counts across areas.
+
+    ``table`` holds controlled record counts (``records``: rounded, missing where from 1 to
+    ``threshold``) by ``source``, period and area. England's count is the sum of its
+    ICBs' and the sum of its providers' (every record has one of each, ``unknown``
+    included), so England minus the published others bounds a hidden one, as for
+    indicator cells (interval attack of the module docstring). Where a hidden count is
+    pinned, the smallest published count of a set holding it is withheld too (England's
+    only where no other is left, and never when national figures are not controlled),
+    until none is. Returns which rows to withhold as complements.
+
+    >>> table = pd.DataFrame({"source": "s", "period_start": "2024-04-01", "period_end": "2024-06-30",
+    ...     "area_type": ["england", "provider", "provider", "provider"],
+    ...     "area_code": ["E92000001", "A", "B", "C"], "records": [20.0, 15.0, 10.0, np.nan]})
+    >>> protect_record_counts(table).tolist()  # C: at most 22 - 13 - 8 = 1 unless B is withheld
+    [False, False, True, False]
+    """
+    frame = table.reset_index(drop=True)
+    complementary = np.zeros(len(frame), dtype=bool)
+    if frame.empty:
+        return complementary
+    kind = frame["area_type"].astype(str).to_numpy()
+    series = (
+        frame.groupby(["source", "period_start", "period_end"], sort=False, dropna=False).ngroup().to_numpy()
+    )
+    national = kind == "england"
+    set_ids, rows, totals = [], [], []
+    for number, part_type in enumerate(("icb", "provider")):
+        parts = np.flatnonzero(kind == part_type)
+        # A set needs its parts: a total alone would be bounded by an empty sum.
+        heads = np.flatnonzero(national & np.isin(series, series[parts]))
+        set_ids += [series[parts] * 2 + number, series[heads] * 2 + number]
+        rows += [parts, heads]
+        totals += [np.zeros(parts.size, dtype=bool), np.ones(heads.size, dtype=bool)]
+    set_id, row, is_total = np.concatenate(set_ids), np.concatenate(rows), np.concatenate(totals)
+    if set_id.size == 0:
+        return complementary
+    records = frame["records"].to_numpy(dtype="float64").copy()
+    for _ in range(200):
+        cells = pd.DataFrame({"area_type": frame["area_type"], "records": records,
+                              "suppressed": np.isnan(records)})  # fmt: skip
+        bad = pinned(cells, "records", threshold, rounding, complementary, (set_id, row, is_total),
+                     control_national)  # fmt: skip
+        if not bad.any():
+            break
+        cost = np.where(np.isnan(records), np.inf, records) + np.where(national, 1e18, 0.0)
+        # England is chosen only where no published part of the set is left.
+        needy = np.isin(set_id, np.unique(set_id[bad[row]])) & ~np.isnan(records[row])
+        if not control_national:
+            needy &= ~national[row]
+        if not needy.any():
+            break
+        choice = pd.DataFrame({"set": set_id[needy], "row": row[needy], "cost": cost[row[needy]]})
+        cheapest = choice.sort_values(["set", "cost", "row"], kind="stable").drop_duplicates("set")
+        chosen = np.unique(cheapest["row"].to_numpy())
+        records[chosen] = np.nan
+        complementary[chosen] = True
+    return complementary

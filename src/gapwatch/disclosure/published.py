@@ -34,6 +34,7 @@ suppressed group as the best, would carry the hidden count back out.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -287,4 +288,50 @@ def rounded_completeness(values: pd.DataFrame, control_national: bool = True) ->
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 1 - missing[cell] / total
     result["completeness"] = np.where(controlled, share, completeness)
+    return result
+
+
+_WARNING = re.compile(r"only [0-9.]+% of records have ([^;]+); the gap may mislead")
+
+
+def reword_completeness_warnings(values: pd.DataFrame) -> pd.DataFrame:
+    """Give a completeness warning's share as the published completeness beside it, or none.
+
+    :mod:`gapwatch.stats.indicators` writes "warning: only 76.2% of records have ..." from
+    the exact counts; published beside rounded counts that share (to 0.1%) is a fraction
+    whose terms can be read back. The share is rewritten from the published
+    ``completeness`` (computed from the rounded counts); where completeness is withheld
+    (its ``unknown`` group is suppressed) the note keeps the warning without a share.
+
+    >>> cells = pd.DataFrame({"completeness": [0.75, float("nan")], "note": [
+    ...     "warning: only 76.2% of records have a recorded ethnicity; the gap may mislead"] * 2})
+    >>> reword_completeness_warnings(cells)["note"].tolist()  # doctest: +NORMALIZE_WHITESPACE
+    ['warning: only 75.0% of records have a recorded ethnicity; the gap may mislead',
+     'warning: a low share of records have a recorded ethnicity (the share is withheld); the gap may mislead']
+    """
+    if values.empty or "note" not in values or "completeness" not in values:
+        return values
+    notes = values["note"].fillna("").astype(str).to_numpy(dtype=object)
+    warned = np.flatnonzero(pd.Series(notes).str.contains("% of records have", regex=False).to_numpy())
+    if warned.size == 0:
+        return values
+    share = values["completeness"].to_numpy(dtype="float64")[warned]
+    with np.errstate(invalid="ignore"):
+        text = pd.Series(np.round(share * 100, 1)).map(
+            lambda found: "" if np.isnan(found) else f"{found:.1f}"
+        )
+    # Few distinct (note, share) pairs stand behind many rows: each is rewritten once.
+    pairs = pd.Series(notes[warned]) + "\x00" + text
+    codes, distinct = pd.factorize(pairs)
+    rewritten = []
+    for pair in distinct:
+        note, found = str(pair).split("\x00")
+        if found:
+            replacement = rf"only {found}% of records have \1; the gap may mislead"
+        else:
+            replacement = r"a low share of records have \1 (the share is withheld); the gap may mislead"
+        rewritten.append(_WARNING.sub(replacement, note))
+    notes[warned] = np.asarray(rewritten, dtype=object)[codes]
+    result = values.copy(deep=False)
+    result["note"] = pd.Series(notes, index=values.index).astype(values["note"].dtype)
     return result
