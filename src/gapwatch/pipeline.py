@@ -18,14 +18,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from gapwatch import __version__, refdata
+from gapwatch import __version__
 from gapwatch.disclosure import apply_policy, control_completeness, control_input_notes
 from gapwatch.engine import notes
-from gapwatch.engine.backends import Engine, engine_for, find_input
+from gapwatch.engine.backends import engine_for
 from gapwatch.engine.counts import count
+from gapwatch.engine.inputs import register_inputs
 from gapwatch.errors import ConfigError, GapwatchError, InputError
-from gapwatch.model.catalogue import Catalogue
 from gapwatch.model.config import RunConfig
+from gapwatch.refdata import area_names
 from gapwatch.stats.indicators import indicator_values
 from gapwatch.store import MONITOR_NOT_RUN, Store, new_run_id, open_store, run_record
 from gapwatch.store.faults import pause_point
@@ -43,68 +44,6 @@ class RunSummary:
     indicators: int
     cells: int
     seconds: float
-
-
-def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) -> None:
-    needed = {indicator.source for indicator in catalogue}
-    needed |= {
-        str(indicator.denominator.population) for indicator in catalogue if indicator.denominator.population
-    }
-    for table in sorted(needed):
-        if table in config.tables:
-            named = config.tables[table]
-            if engine.kind == "postgres" and not named.endswith((".parquet", ".csv", ".gz")):
-                engine.register_database_table(table, named)
-            else:
-                engine.register_file(table, config.resolve(named), config.column_types.get(table))
-        elif engine.kind == "postgres" and config.database:
-            engine.register_database_table(table, table)
-        elif config.data is not None:
-            folder = config.resolve(config.data)
-            if not folder.is_dir():
-                raise InputError(f"{folder}: data folder not found (data: in the config)")
-            found = find_input(folder, table)
-            if found is None:
-                users = sorted(i.id for i in catalogue if table in (i.source, i.denominator.population))
-                raise InputError(
-                    f"{folder}: no input for table {table!r} ({table}.parquet or {table}.csv), "
-                    f"needed by {', '.join(users[:3])}{' …' if len(users) > 3 else ''}"
-                )
-            engine.register_file(table, found, config.column_types.get(table))
-        else:
-            raise InputError(f"input table {table!r}: name it under tables:, or give data: or database:")
-
-
-def _areas(values: pd.DataFrame) -> pd.DataFrame:
-    lsoa = refdata.lsoa(2021)
-    frames = [pd.DataFrame({"area_type": ["england"], "area_code": ["E92000001"], "area_name": ["England"],
-                            "parent_type": [None], "parent_code": [None]})]  # fmt: skip
-    for area_type, code, name, parent_type, parent in (
-        ("region", "region_code", "region_name", "england", None),
-        ("icb", "icb_code", "icb_name", "region", "region_code"),
-        ("sub_icb", "sicbl_code", "sicbl_name", "icb", "icb_code"),
-        ("local_authority", "ltla_code", "ltla_name", "region", "region_code"),
-    ):
-        columns = [code, name] + ([parent] if parent else [])
-        part = lsoa[columns].drop_duplicates(code)
-        frames.append(pd.DataFrame({
-            "area_type": area_type, "area_code": part[code], "area_name": part[name],
-            "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
-        }))  # fmt: skip
-    trusts = refdata.nhs_trusts()
-    frames.append(
-        pd.DataFrame(
-            {"area_type": "provider", "area_code": trusts["trust_code"], "area_name": trusts["trust_name"],
-             "parent_type": None, "parent_code": None}
-        )
-    )  # fmt: skip
-    known = pd.concat(frames, ignore_index=True)
-    used = values[["area_type", "area_code"]].drop_duplicates()
-    areas = used.merge(known, on=["area_type", "area_code"], how="left")
-    areas["area_name"] = areas["area_name"].fillna(
-        areas["area_code"].where(areas["area_code"] != "unknown", "Unknown (record could not be placed)")
-    )
-    return areas
 
 
 def run(
@@ -136,7 +75,7 @@ def run(
         location = str(config.resolve(location))
     report("open", kind)
     with engine_for(kind, config.database) as engine:
-        _register_inputs(engine, config, catalogue)
+        register_inputs(engine, config, catalogue)
         counts = count(
             engine,
             list(catalogue),
@@ -194,7 +133,7 @@ def run(
                 ),
                 {
                     "indicators": indicators,
-                    "areas": _areas(safe_values),
+                    "areas": area_names(safe_values),
                     "indicator_values": safe_values,
                     "inequality_measures": safe_measures,
                     "linkage": counts.linkage,

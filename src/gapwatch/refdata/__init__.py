@@ -9,6 +9,7 @@ from gapwatch.refdata.ages import age_band, band_labels, esp2013
 from gapwatch.refdata.deprivation import icb_summary, lsoa
 from gapwatch.refdata.ethnicity import ethnic_categories, ethnic_groups
 from gapwatch.refdata.geography import (
+    area_names,
     convert_lsoa,
     icb_boundaries,
     ltla_boundaries,
@@ -21,6 +22,7 @@ from gapwatch.refdata.population import lsoa_weights_2011_to_2021, population
 __all__ = [
     "LSOA_STATUSES",
     "age_band",
+    "area_names",
     "band_labels",
     "classify_lsoa",
     "convert_lsoa",

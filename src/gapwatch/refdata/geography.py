@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch.errors import InputError, rows
+from gapwatch.refdata import deprivation
 from gapwatch.refdata._files import check_vintage, read_csv, read_geojson, read_parquet
 from gapwatch.refdata.population import lsoa_weights_2011_to_2021
 
@@ -115,3 +116,46 @@ def sub_icb_locations() -> pd.DataFrame:
     ]
     frame = lookup[columns].drop_duplicates().sort_values("sicbl24_code", ignore_index=True)
     return frame.rename(columns=lambda name: name.replace("24", ""))
+
+
+def area_names(values: pd.DataFrame) -> pd.DataFrame:
+    """Name and parent of every (``area_type``, ``area_code``) pair that ``values`` uses.
+
+    Names come from the ONS LSOA 2021 lookup (regions, ICBs, sub-ICB locations, local
+    authorities) and the NHS trust list (providers); a code none of them knows keeps its
+    code as its name, and the ``unknown`` area (records that could not be placed) is named
+    in words. Columns ``area_type, area_code, area_name, parent_type, parent_code``.
+
+    >>> used = pd.DataFrame({"area_type": ["england", "icb"], "area_code": ["E92000001", "unknown"]})
+    >>> area_names(used)["area_name"].tolist()
+    ['England', 'Unknown (record could not be placed)']
+    """
+    lsoa = deprivation.lsoa(2021)
+    frames = [pd.DataFrame({"area_type": ["england"], "area_code": ["E92000001"], "area_name": ["England"],
+                            "parent_type": [None], "parent_code": [None]})]  # fmt: skip
+    for area_type, code, name, parent_type, parent in (
+        ("region", "region_code", "region_name", "england", None),
+        ("icb", "icb_code", "icb_name", "region", "region_code"),
+        ("sub_icb", "sicbl_code", "sicbl_name", "icb", "icb_code"),
+        ("local_authority", "ltla_code", "ltla_name", "region", "region_code"),
+    ):
+        columns = [code, name] + ([parent] if parent else [])
+        part = lsoa[columns].drop_duplicates(code)
+        frames.append(pd.DataFrame({
+            "area_type": area_type, "area_code": part[code], "area_name": part[name],
+            "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
+        }))  # fmt: skip
+    trusts = nhs_trusts()
+    frames.append(
+        pd.DataFrame(
+            {"area_type": "provider", "area_code": trusts["trust_code"], "area_name": trusts["trust_name"],
+             "parent_type": None, "parent_code": None}
+        )
+    )  # fmt: skip
+    known = pd.concat(frames, ignore_index=True)
+    used = values[["area_type", "area_code"]].drop_duplicates()
+    areas = used.merge(known, on=["area_type", "area_code"], how="left")
+    areas["area_name"] = areas["area_name"].fillna(
+        areas["area_code"].where(areas["area_code"] != "unknown", "Unknown (record could not be placed)")
+    )
+    return areas
