@@ -40,8 +40,10 @@ test: install-test test-tools
 	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} \
 	  $(PY) -m pytest -n auto
 
+# CI runs this before the tests (.ci/run): lint, formatting and types are part of passing.
 lint: install-test
 	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
 bench: install-test

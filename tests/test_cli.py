@@ -29,8 +29,11 @@ def test_errors_are_one_line() -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [["serve", "--store"], ["report", "--area", "E92000001", "--out", "r.html", "--store"],
-     ["monitor", "--store"]],
+    [
+        ["serve", "--store"],
+        ["report", "--area", "E92000001", "--out", "r.html", "--store"],
+        ["monitor", "--store"],
+    ],
     ids=["serve", "report", "monitor"],
 )
 def test_readers_of_a_missing_store_say_so_in_one_line_and_create_nothing(

@@ -96,7 +96,9 @@ def _alert(message: str) -> pd.DataFrame:
 @pytest.mark.parametrize("backend", ["duckdb", "postgres"])
 def test_monitor_tables_are_swapped_whole_for_a_published_run(backend: str, tmp_path: Path) -> None:
     location = (
-        str(tmp_path / "r.duckdb") if backend == "duckdb" else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
+        str(tmp_path / "r.duckdb")
+        if backend == "duckdb"
+        else f"{require_postgres()}#t_{uuid.uuid4().hex[:8]}"
     )
     store = open_store(location)
     try:
