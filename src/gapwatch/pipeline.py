@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from gapwatch import __version__, refdata
+from gapwatch.codes import ENGLAND
 from gapwatch.disclosure import apply_policy, control_completeness
 from gapwatch.engine.backends import Engine, engine_for, find_input
 from gapwatch.engine.counts import count
@@ -76,7 +77,7 @@ def _register_inputs(engine: Engine, config: RunConfig, catalogue: Catalogue) ->
 
 def _areas(values: pd.DataFrame) -> pd.DataFrame:
     lsoa = refdata.lsoa(2021)
-    frames = [pd.DataFrame({"area_type": ["england"], "area_code": ["E92000001"], "area_name": ["England"],
+    frames = [pd.DataFrame({"area_type": ["england"], "area_code": [ENGLAND], "area_name": ["England"],
                             "parent_type": [None], "parent_code": [None]})]  # fmt: skip
     for area_type, code, name, parent_type, parent in (
         ("region", "region_code", "region_name", "england", None),
@@ -88,7 +89,7 @@ def _areas(values: pd.DataFrame) -> pd.DataFrame:
         part = lsoa[columns].drop_duplicates(code)
         frames.append(pd.DataFrame({
             "area_type": area_type, "area_code": part[code], "area_name": part[name],
-            "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
+            "parent_type": parent_type, "parent_code": part[parent] if parent else ENGLAND,
         }))  # fmt: skip
     trusts = refdata.nhs_trusts()
     frames.append(

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 
 from gapwatch import refdata
+from gapwatch.codes import ENGLAND
 from gapwatch.engine.backends import Engine, Job
 from gapwatch.engine.populations import with_population as population_cells
 from gapwatch.engine.validate import check_source
@@ -41,7 +42,6 @@ from gapwatch.model.config import RunConfig
 from gapwatch.refdata.ages import OLDEST, band_labels, band_starts
 from gapwatch.refdata.ethnicity import DEFAULT_GROUPING
 
-ENGLAND = "E92000001"
 AGE_BANDS: tuple[tuple[int, str], ...] = tuple(
     (start, label) for start, label in zip(band_starts("10y"), band_labels("10y"), strict=True)
 )

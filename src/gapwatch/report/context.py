@@ -23,8 +23,9 @@ import pandas as pd
 
 from gapwatch.disclosure.wording import describe
 from gapwatch.errors import InputError
+from gapwatch.formats import area_heading, percent
 from gapwatch.report import fmt
-from gapwatch.views import AREA_TYPE_NAMES, Results
+from gapwatch.views import Results
 
 #: The guardrail rule an executive summary leads with.
 HEADLINE_RULE = "average_improving_gap_widening"
@@ -150,10 +151,7 @@ class ReportContext:
         """The facts about the run on the cover and the workbook's Contents sheet."""
         run = self.results.run
         return [
-            (
-                "Area",
-                f"{self.area_name} ({AREA_TYPE_NAMES.get(self.area_type, self.area_type)} {self.area_code})",
-            ),
+            ("Area", area_heading(self.area_name, self.area_type, self.area_code)),
             ("Periods", when),
             ("Template", self.template + (f" {self.year}" if self.year else "")),
             (
@@ -163,7 +161,7 @@ class ReportContext:
             ("gapwatch version", str(run.get("gapwatch_version") or "")),
             ("Catalogue digest", str(run.get("catalogue_digest") or "")),
             ("Disclosure control", disclosure_text(run)),
-            ("Confidence level", f"{self.confidence * 100:g}%"),
+            ("Confidence level", percent(self.confidence)),
         ]
 
 

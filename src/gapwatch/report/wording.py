@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gapwatch.formats import percent
+
 #: The four dimensions the Statement on Information on Health Inequalities asks for.
 DIMENSIONS = {"imd_quintile": "Deprivation", "ethnic_group": "Ethnicity", "age_band": "Age", "sex": "Sex"}
 DOMAIN_NAMES = {"access": "Access to services", "experience": "Experience of care", "outcome": "Outcomes"}
@@ -106,7 +108,7 @@ def data_quality_intro(warning: float) -> str:
         "residence (LSOA) cannot be given a deprivation quintile; records without a valid ethnic "
         "category fall in the 'not known' group. Shares are withheld ('suppressed') below national "
         "level where fewer than 100 records stand behind them. Fields less than "
-        f"{warning * 100:g}% complete are flagged in the indicator notes."
+        f"{percent(warning)} complete are flagged in the indicator notes."
     )
 
 

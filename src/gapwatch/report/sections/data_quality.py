@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from gapwatch.formats import percent
 from gapwatch.report import columns, fmt, wording
 from gapwatch.report.context import ReportContext
 from gapwatch.report.model import Block, Paragraph, Section, Sheet, Table
@@ -42,7 +43,7 @@ def data_quality(context: ReportContext) -> list[Section]:
             blocks.append(
                 Paragraph(
                     "In the latest quarter, ethnicity is recorded for less than "
-                    f"{context.completeness_warning * 100:g}% of records in: {', '.join(sorted(set(low)))}. "
+                    f"{percent(context.completeness_warning)} of records in: {', '.join(sorted(set(low)))}. "
                     "Gaps by ethnic group from these tables may be unreliable."
                 )
             )

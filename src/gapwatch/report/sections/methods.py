@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from gapwatch.formats import percent
 from gapwatch.report import columns, wording
 from gapwatch.report.context import ReportContext, disclosure_text
 from gapwatch.report.model import Block, Bullets, Paragraph, Section, Sheet, Table
@@ -11,9 +12,8 @@ from gapwatch.report.model import Block, Bullets, Paragraph, Section, Sheet, Tab
 
 def methods(context: ReportContext) -> list[Section]:
     """The methods section with the indicator definitions, and the Indicators sheet."""
-    level = f"{context.confidence * 100:g}%"
     blocks: list[Block] = [
-        Paragraph(wording.methods_intervals(level)),
+        Paragraph(wording.methods_intervals(percent(context.confidence))),
         *[Paragraph(text) for text in wording.METHODS],
         Paragraph("Disclosure control: " + disclosure_text(context.results.run)),
         Paragraph(wording.DEPRIVATION_DEFINITION),
