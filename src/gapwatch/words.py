@@ -4,7 +4,8 @@ A module at the bottom of the layers (like :mod:`gapwatch.errors`) so that the m
 alert sentences, the pages and the reports name things the same way. Presentation only:
 nothing here computes a statistic. Periods read as NHS readers write them (financial
 year April to March: "Q4 2025/26", "January to March 2026"); every status, direction,
-variation and alert code has one plain-English name here, so a page and a report never
+variation and alert code has one plain-English name here (numbers are formatted by
+:mod:`gapwatch.formats`), so a page and a report never
 show ``off_track`` or ``special_cause_improving``; and the two deprivation gap measures,
 which the store keeps in their published sign conventions (the quintile 1-5 gap is most
 minus least deprived; the slope index of inequality, as in OHID Fingertips, is least
@@ -19,6 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+
+from gapwatch.formats import REPORT
 
 #: The guardrail rules' names for people, the same on the dashboard and in reports
 #: (re-exported by :mod:`gapwatch.views`).
@@ -240,7 +243,7 @@ def gap_phrase(
         return "no significant difference between the most and least deprived"
     # Most deprived minus least deprived, whatever the measure's own convention.
     most_minus_least = -number if measure == "sii" else number
-    size = f"{abs(number):,.1f}"
+    size = REPORT.number(abs(number))
     units = " percentage points" if unit == "%" else (f" {unit}" if unit else "")
     if most_minus_least == 0:
         return "the most and least deprived are level"

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from gapwatch.codes import ENGLAND
 from gapwatch.errors import ConfigError
 
 _console = Console(stderr=True, highlight=False)
@@ -71,7 +72,7 @@ def _resolve_area(store: object, area: str, run_id: str | None) -> tuple[str, st
     else:
         matches = areas.loc[areas["area_code"] == area]
     if matches.empty:
-        raise ConfigError(f"--area {area}: not an area of run {found.run_id} (e.g. E92000001 for England)")
+        raise ConfigError(f"--area {area}: not an area of run {found.run_id} (e.g. {ENGLAND} for England)")
     if len(matches) > 1:
         kinds = ", ".join(f"{row.area_type}:{row.area_code}" for row in matches.itertuples())
         raise ConfigError(f"--area {area}: names more than one area; say which: {kinds}")

@@ -256,12 +256,13 @@ def demo(
         f"  re-run:  gapwatch run {config_path}"
     )
     _print_monitor(guardrails)
+    from gapwatch.codes import ENGLAND
     from gapwatch.report import build_report, write_report
     from gapwatch.store import open_store
 
     results = open_store(summary.store, read_only=True)
     try:
-        paper = build_report(results, "england", "E92000001", run_id=summary.run_id)
+        paper = build_report(results, "england", ENGLAND, run_id=summary.run_id)
     finally:
         results.close()
     _console.print(f"  report:  {write_report(paper, out / 'report-england.html', 'html')}")

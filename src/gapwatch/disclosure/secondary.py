@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from gapwatch import refdata
+from gapwatch.codes import ENGLAND
 
 _KEYS = ["indicator_id", "period_start", "area_type", "area_code", "breakdown", "group"]
 _NEVER = 1e18  # cost of suppressing a national cell: only when nothing else will do
@@ -115,7 +116,7 @@ def _sets(cells: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     regions = cells.loc[cells["area_type"] == "region"]
     if not regions.empty:
         grouped = regions.groupby(["indicator_id", "period_start", "breakdown", "group"], sort=False)
-        heads = grouped.head(1).assign(area_type="england", area_code="E92000001")
+        heads = grouped.head(1).assign(area_type="england", area_code=ENGLAND)
         add(grouped, lookup(heads))
     if not set_ids:
         empty = np.zeros(0, dtype=np.int64)

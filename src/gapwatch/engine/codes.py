@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from gapwatch import refdata
+from gapwatch.codes import ENGLAND as ENGLAND
 from gapwatch.model.breakdowns import UNKNOWN
 from gapwatch.refdata.ages import band_labels, band_starts
 from gapwatch.refdata.ethnicity import DEFAULT_GROUPING
 
-ENGLAND = "E92000001"
 AGE_BANDS: tuple[tuple[int, str], ...] = tuple(
     (start, label) for start, label in zip(band_starts("10y"), band_labels("10y"), strict=True)
 )

@@ -1,9 +1,11 @@
 """The business case in words: the summary paragraph for a commissioning paper, and the notes.
 
 Presentation only: every number here was computed by :mod:`gapwatch.monitor.business_case`
-(on :mod:`gapwatch.stats.attributable`); this module rounds and says it. Counts are given
-to 3 significant figures, £ to the nearest £1,000 from £10,000, and rates as the indicator
-pages show them.
+(on :mod:`gapwatch.stats.attributable`); this module says it, with numbers formatted by
+:mod:`gapwatch.formats`. Counts are given to 3 significant figures
+(:func:`gapwatch.formats.estimate`), £ to the nearest £1,000 from £10,000
+(:func:`gapwatch.formats.pounds`), and rates as the indicator pages show them
+(:data:`gapwatch.formats.RATES`).
 
 >>> count(1238.0), pounds(123_456.0), plural("tooth extraction under general anaesthetic")
 ('1,240', '£123,000', 'tooth extractions under general anaesthetic')
@@ -17,6 +19,9 @@ from typing import Any
 
 import pandas as pd
 
+from gapwatch.formats import RATES, area_label, percent, price
+from gapwatch.formats import estimate as count
+from gapwatch.formats import pounds as pounds
 from gapwatch.monitor.settings import UnitCost
 from gapwatch.words import day, period_words
 
@@ -34,13 +39,6 @@ __all__ = [
     "withheld_reason",
 ]
 
-_AREA_TYPES = {
-    "region": "region",
-    "icb": "ICB",
-    "sub_icb": "sub-ICB location",
-    "local_authority": "local authority",
-    "provider": "provider",
-}
 _PERIODS = {
     "month": "in the month from",
     "quarter": "in the quarter from",
@@ -51,13 +49,6 @@ _PERIODS = {
 _SPANS = {"month": (27, 31), "quarter": (88, 92), "rolling_12_months": (363, 366)}
 _IRREGULAR = {"child": "children", "person": "people", "man": "men", "woman": "women"}
 _PREPOSITIONS = re.compile(r"\s(with|under|for|in|of|at|from|on)\s")
-
-
-def area_label(area_type: str, area_code: str) -> str:
-    """An area without a name: ``ICB E54000057``; England is ``England``."""
-    if area_type == "england":
-        return "England"
-    return f"{_AREA_TYPES.get(area_type, area_type)} {area_code}"
 
 
 def when(period: str, start: Any, end: Any) -> tuple[str, bool]:
@@ -100,32 +91,6 @@ def plural(event: str) -> str:
     return " ".join([*words[:-1], many]) + tail
 
 
-def _significant(x: float, digits: int = 3) -> float:
-    if x == 0 or not math.isfinite(x):
-        return x
-    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
-
-
-def count(x: float) -> str:
-    """A count to 3 significant figures, with thousands separators: 1,240; 12.3; 0.456."""
-    rounded = _significant(x)
-    if rounded == 0:
-        return "0"
-    decimals = max(0, 2 - math.floor(math.log10(abs(rounded))))
-    return f"{rounded:,.{decimals}f}"
-
-
-def pounds(x: float) -> str:
-    """£ to the nearest £1,000 from £10,000, else to 3 significant figures (whole pounds)."""
-    if abs(x) >= 10_000:
-        return f"£{round(x, -3):,.0f}"
-    return f"£{_significant(x):,.0f}"
-
-
-def _price(x: float) -> str:
-    return f"£{x:,.0f}" if float(x).is_integer() else f"£{x:,.2f}"
-
-
 def _with_unit(shown: str, unit: str, measure: str, multiplier: float) -> str:
     if unit == "%" or (not unit and measure == "proportion"):
         return f"{shown}%"
@@ -147,8 +112,7 @@ def rate_words(published: float, rate: float, unit: str, measure: str, multiplie
     """
     if math.isnan(published):
         return _with_unit(count(rate * multiplier), unit, measure, multiplier)
-    shown = f"{published:,.1f}" if abs(published) >= 1 or published == 0 else f"{published:.3g}"
-    return _with_unit(shown, unit, measure, multiplier)
+    return _with_unit(RATES.number(published), unit, measure, multiplier)
 
 
 def gap_unit(unit: str, measure: str, multiplier: float) -> str:
@@ -237,7 +201,7 @@ quintile had the rate of the least deprived fifth (80%, against 60% in the most 
 about 1,240 more people (95% CI 1,010 to 1,470) would have met this indicator. No unit cost is set \
 for this indicator, so no £ figure is given.
     """
-    level = f"{confidence * 100:g}%"
+    level = percent(confidence)
     opening = f"{title}, {area}, {when}:"
     if withheld is not None:
         return (
@@ -273,7 +237,7 @@ for this indicator, so no £ figure is given.
     span = "a year" if annual else "in this period"
     per = "person reached" if cost.direction == "reached" else cost.event
     text += (
-        f" At {_price(cost.pounds_per_event)} per {per} ({cost.source}, {cost.year} prices), that is "
+        f" At {price(cost.pounds_per_event)} per {per} ({cost.source}, {cost.year} prices), that is "
         f"about {pounds(excess * cost.pounds_per_event)} {span} ({level} CI "
         f"{pounds(lower * cost.pounds_per_event)} to {pounds(upper * cost.pounds_per_event)})."
     )

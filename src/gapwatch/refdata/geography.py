@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gapwatch.codes import ENGLAND
 from gapwatch.errors import InputError, rows
 from gapwatch.refdata import deprivation
 from gapwatch.refdata._files import check_vintage, read_csv, read_geojson, read_parquet
@@ -131,7 +132,7 @@ def area_names(values: pd.DataFrame) -> pd.DataFrame:
     ['England', 'Unknown (record could not be placed)']
     """
     lsoa = deprivation.lsoa(2021)
-    frames = [pd.DataFrame({"area_type": ["england"], "area_code": ["E92000001"], "area_name": ["England"],
+    frames = [pd.DataFrame({"area_type": ["england"], "area_code": [ENGLAND], "area_name": ["England"],
                             "parent_type": [None], "parent_code": [None]})]  # fmt: skip
     for area_type, code, name, parent_type, parent in (
         ("region", "region_code", "region_name", "england", None),
@@ -143,7 +144,7 @@ def area_names(values: pd.DataFrame) -> pd.DataFrame:
         part = lsoa[columns].drop_duplicates(code)
         frames.append(pd.DataFrame({
             "area_type": area_type, "area_code": part[code], "area_name": part[name],
-            "parent_type": parent_type, "parent_code": part[parent] if parent else "E92000001",
+            "parent_type": parent_type, "parent_code": part[parent] if parent else ENGLAND,
         }))  # fmt: skip
     trusts = nhs_trusts()
     frames.append(

@@ -1,7 +1,9 @@
 """Numbers, dates and periods as a board paper writes them.
 
 Every number in the HTML and PDF goes through these functions, so a test (or a reader)
-can find a stored value in the report by formatting it the same way.
+can find a stored value in the report by formatting it the same way. The numbers are
+formatted by :mod:`gapwatch.formats` (the reports' convention, :data:`gapwatch.formats.REPORT`)
+and the periods named by :mod:`gapwatch.words`; this module adds the report's sentences.
 """
 
 from __future__ import annotations
@@ -13,22 +15,27 @@ from typing import Any
 
 import pandas as pd
 
-from gapwatch import words
+from gapwatch import formats, words
 from gapwatch.errors import InputError
+from gapwatch.formats import REPORT, missing
 
-
-def missing(value: Any) -> bool:
-    """True for None, NaN and pandas' missing markers.
-
-    >>> missing(None), missing(float("nan")), missing(0.0)
-    (True, True, False)
-    """
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+__all__ = [
+    "count",
+    "day",
+    "difference_unit",
+    "financial_year",
+    "financial_year_of",
+    "gap_sentence",
+    "interval",
+    "is_finite",
+    "missing",
+    "money",
+    "months",
+    "number",
+    "period",
+    "share",
+    "with_unit",
+]
 
 
 def number(value: Any, digits: int = 1) -> str:
@@ -37,9 +44,7 @@ def number(value: Any, digits: int = 1) -> str:
     >>> number(1234.567), number(-7.16), number(None)
     ('1,234.6', '-7.2', 'not available')
     """
-    if missing(value):
-        return "not available"
-    return f"{float(value):,.{digits}f}"
+    return REPORT.number(value, digits)
 
 
 def count(value: Any) -> str:
@@ -48,7 +53,7 @@ def count(value: Any) -> str:
     >>> count(1130.0)
     '1,130'
     """
-    return "not available" if missing(value) else f"{float(value):,.0f}"
+    return REPORT.count(value)
 
 
 def share(value: Any) -> str:
@@ -57,7 +62,7 @@ def share(value: Any) -> str:
     >>> share(0.825397)
     '82.5%'
     """
-    return "not available" if missing(value) else f"{float(value) * 100:.1f}%"
+    return formats.share(value)
 
 
 def money(value: Any) -> str:
@@ -66,10 +71,7 @@ def money(value: Any) -> str:
     >>> money(12345.6)
     '£12,346'
     """
-    if missing(value):
-        return "not available"
-    amount = float(value)
-    return f"-£{-amount:,.0f}" if amount < 0 else f"£{amount:,.0f}"
+    return formats.money(value)
 
 
 def day(value: Any) -> str:
@@ -131,10 +133,7 @@ def interval(lower: Any, upper: Any, confidence: float) -> str:
     >>> interval(-12.44, -1.88, 0.95)
     '95% CI -12.4 to -1.9'
     """
-    level = f"{confidence * 100:g}%"
-    if missing(lower) or missing(upper):
-        return f"{level} CI not available"
-    return f"{level} CI {number(lower)} to {number(upper)}"
+    return f"{formats.percent(confidence)} CI {REPORT.limits(lower, upper) or 'not available'}"
 
 
 def gap_sentence(title: str, gap: Any, lower: Any, upper: Any, unit: str, confidence: float) -> str:

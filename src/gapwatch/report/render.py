@@ -32,10 +32,11 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(report: Report) -> str:
-    """The report as one HTML document (inline CSS and SVG, no script, no external URL)."""
-    from gapwatch.report.build import TEMPLATES
+    """The report as one HTML document (inline CSS and SVG, no script, no external URL).
 
-    template = _environment().get_template(TEMPLATES[report.template].html)
+    Each template's page is ``templates/<template>.html.j2`` (``board.html.j2``).
+    """
+    template = _environment().get_template(f"{report.template}.html.j2")
     return template.render(report=report)
 
 

@@ -31,7 +31,6 @@ from gapwatch.stats.standardisation import dsr
 
 CELL_KEYS = ["indicator_id", "period_start", "period_end", "area_type", "area_code", "breakdown", "group"]
 AREA_KEYS = ["indicator_id", "period_start", "period_end", "area_type", "area_code"]
-ENGLAND_CODE = "E92000001"
 
 
 def _limits(frame: pd.DataFrame, indicator: Indicator, confidence: float) -> pd.DataFrame:

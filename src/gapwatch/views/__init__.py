@@ -17,8 +17,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from gapwatch.codes import ENGLAND
 from gapwatch.disclosure.wording import national_controlled, publication_warning
 from gapwatch.errors import StoreError
+from gapwatch.formats import AREA_TYPE_NAMES as AREA_TYPE_NAMES
 from gapwatch.stats.spc import icon_note
 from gapwatch.store import MONITOR_COMPLETE, MONITOR_NOT_RUN, Store, no_run_message, run_is_private
 from gapwatch.store.schema import SCHEMA
@@ -56,14 +58,6 @@ GUARDRAILS_NOT_RUN = (
 ETHNIC_GROUPING_NAMES = {
     "census2021": "as ONS Census 2021 does, with Chinese (code R) under Asian",
     "nhs2001": "as the NHS Data Dictionary's 2001 Census based list does, with Chinese (code R) under Other",
-}
-AREA_TYPE_NAMES = {
-    "england": "England",
-    "region": "Region",
-    "icb": "Integrated care board",
-    "sub_icb": "Sub-ICB location",
-    "local_authority": "Local authority",
-    "provider": "Provider",
 }
 
 
@@ -329,7 +323,7 @@ class Results:
         indicator = self.indicator(indicator_id)
         if indicator is None or indicator["measure"] not in ("proportion", "crude_rate"):
             return None
-        england = self.values(indicator_id, "england", "E92000001", "overall", period_start)
+        england = self.values(indicator_id, "england", ENGLAND, "overall", period_start)
         areas = self.compare(indicator_id, area_type, period_start)
         areas = areas.loc[
             ~areas["suppressed"].astype(bool) & areas["denominator"].gt(0) & areas["value"].notna()

@@ -31,7 +31,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
-from gapwatch import __version__, refdata
+from gapwatch import __version__, formats, refdata
 from gapwatch import words as say
 from gapwatch.errors import GapwatchError
 from gapwatch.stats.spc import MIN_POINTS
@@ -172,9 +172,9 @@ def create_app(
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     environment = templates.env
     environment.filters.update(
-        number=_number,
-        count=_count,
-        limits=_limits,
+        number=formats.DASHBOARD.number,
+        count=formats.DASHBOARD.count,
+        limits=formats.DASHBOARD.limits,
         words=_words,
         breakdown=breakdown_name,
         period=say.period_words,

@@ -41,6 +41,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gapwatch.codes import ENGLAND
 from gapwatch.store import run_is_private
 from gapwatch.web.orgs import AreaMap
 
@@ -48,7 +49,7 @@ from gapwatch.web.orgs import AreaMap
 SESSION_SECONDS = 8 * 60 * 60
 SESSION_COOKIE = "gapwatch_session"
 #: Areas every reader may see whatever their organisation: the national figures.
-NATIONAL = "england:E92000001"
+NATIONAL = f"england:{ENGLAND}"
 # Pages that show no area's numbers: the catalogue, the list of runs, the method.
 _AREA_FREE = ("/methods", "/api/indicators", "/api/areas", "/api/runs", "/static/", "/login", "/logout")
 
