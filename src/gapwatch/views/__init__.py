@@ -64,6 +64,20 @@ AREA_TYPE_NAMES = {
 }
 
 
+@dataclass(frozen=True)
+class RunCatalogue:
+    """The tables of one run that every page needs: its ``runs`` row, indicators, areas, periods.
+
+    A published run never changes, so a server may read them once and hand them to each
+    later :class:`Results` of the same run (:meth:`Results.with_catalogue`).
+    """
+
+    run: dict[str, Any]
+    indicators: pd.DataFrame
+    areas: pd.DataFrame
+    periods: pd.DataFrame
+
+
 @dataclass
 class Results:
     """One published run of a results store, as pages and reports see it."""
@@ -141,6 +155,23 @@ class Results:
         for column in ("period_start", "period_end"):
             frame[column] = pd.to_datetime(frame[column]).dt.date
         return frame
+
+    def catalogue(self) -> RunCatalogue:
+        """This run's catalogue (read from the store unless already read)."""
+        return RunCatalogue(self.run, self.indicators, self.areas, self.periods)
+
+    def with_catalogue(self, catalogue: RunCatalogue) -> Results:
+        """This object, its catalogue taken from ``catalogue`` (read earlier for the same run)."""
+        if catalogue.run.get("run_id") != self.run_id:
+            raise ValueError(f"the catalogue of run {catalogue.run.get('run_id')} is not run {self.run_id}'s")
+        # The cached properties keep their values in the instance dictionary.
+        self.__dict__.update(
+            run=catalogue.run,
+            indicators=catalogue.indicators,
+            areas=catalogue.areas,
+            periods=catalogue.periods,
+        )
+        return self
 
     def indicator(self, indicator_id: str) -> dict[str, Any] | None:
         found = self.indicators.loc[self.indicators["indicator_id"] == indicator_id]
