@@ -96,6 +96,10 @@ class Store:
                 if (table, name) not in present:
                     self._execute(f"ALTER TABLE {self.table(table)} ADD COLUMN {quote(name)} {kind}")
 
+    def has_table(self, table: str) -> bool:
+        """Whether the store has ``table`` (a file written by an older gapwatch may lack a newer one)."""
+        return any(name == table for name, _ in self._columns())
+
     def schema_complete(self) -> bool:
         present = self._columns()
         return all((table, name) in present for table, columns in SCHEMA.items() for name, _ in columns)

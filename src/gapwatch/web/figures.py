@@ -91,7 +91,9 @@ def compare_charts(
     charts: dict[str, Markup] = {}
     funnel = found.funnel(str(indicator["indicator_id"]), area_type, period)
     if funnel is not None:
-        charts["funnel"] = svg(chart.funnel_chart(*funnel, unit, "Funnel plot of the value"))
+        charts["funnel"] = svg(
+            chart.funnel_chart(funnel.areas, funnel.limits, unit, "Funnel plot of the value")
+        )
     if frame["gap"].notna().any():
         charts["ranking"] = svg(chart.ranking_chart(frame, unit, "Quintile 1-5 gap by area"))
         boundaries = MAP_BOUNDARIES.get(area_type)
