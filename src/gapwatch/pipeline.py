@@ -27,6 +27,7 @@ from gapwatch.engine.inputs import register_inputs
 from gapwatch.errors import ConfigError, GapwatchError, InputError
 from gapwatch.model.config import RunConfig
 from gapwatch.refdata import area_names
+from gapwatch.stats.funnels import funnel_plots
 from gapwatch.stats.indicators import indicator_values
 from gapwatch.store import MONITOR_NOT_RUN, Store, new_run_id, open_store, run_record
 from gapwatch.store.faults import pause_point
@@ -136,6 +137,8 @@ def run(
                     "areas": area_names(safe_values),
                     "indicator_values": safe_values,
                     "inequality_measures": safe_measures,
+                    # Drawn from the published values, so the limits rest on no hidden count.
+                    "funnels": funnel_plots(safe_values, indicators),
                     "linkage": counts.linkage,
                     "completeness": control_completeness(
                         counts.completeness,

@@ -129,3 +129,83 @@ def test_against_the_best_group_both_uncertainties_count() -> None:
         -20.98,
         14.31,
     )
+
+
+def _funnel_values(rng: np.random.Generator) -> pd.DataFrame:
+    """Overall published values of three indicators, two area types and two periods, shuffled."""
+    rows = []
+    for indicator, england in (("screening", 62.0), ("admissions", 410.0), ("wait", 9.0)):
+        for period in ("2024-04-01", "2024-07-01"):
+            rows.append(("england", "E92000001", indicator, period, 50_000.0, england, False))
+            for area_type, sizes in (("icb", [900.0, 4_000.0, 12_000.0]), ("region", [20_000.0, 30_000.0])):
+                for number, size in enumerate(sizes):
+                    rows.append((area_type, f"E{number}", indicator, period, size, england * 1.1, False))
+            # Suppressed, empty and zero-denominator areas are not plotted.
+            rows.append(("icb", "EX", indicator, period, 5.0, 40.0, True))
+            rows.append(("icb", "EY", indicator, period, 300_000.0, np.nan, False))
+            rows.append(("icb", "EZ", indicator, period, 0.0, 10.0, False))
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "area_type",
+            "area_code",
+            "indicator_id",
+            "period_start",
+            "denominator",
+            "value",
+            "suppressed",
+        ],
+    )
+    people = frame.assign(breakdown="sex", group="female")
+    frame = pd.concat([frame.assign(breakdown="overall", group="overall"), people], ignore_index=True)
+    return frame.iloc[rng.permutation(len(frame))].reset_index(drop=True)
+
+
+def test_funnel_plots_are_drawn_around_england_for_each_indicator_area_type_and_period() -> None:
+    indicators = pd.DataFrame(
+        {
+            "indicator_id": ["wait", "admissions", "screening"],
+            "measure": ["median", "crude_rate", "proportion"],
+            "multiplier": [1.0, 100_000.0, 100.0],
+        }
+    )
+    values = _funnel_values(np.random.default_rng(7))
+    plots = stats.funnel_plots(values, indicators)
+    # A median gets no funnel; each of the others one per area type and period.
+    keys = plots[["indicator_id", "area_type", "period_start"]].drop_duplicates()
+    assert sorted(map(tuple, keys.to_numpy())) == [
+        (indicator, area_type, period)
+        for indicator in ("admissions", "screening")
+        for area_type in ("icb", "region")
+        for period in ("2024-04-01", "2024-07-01")
+    ]
+    one = plots.loc[
+        (plots["indicator_id"] == "screening")
+        & (plots["area_type"] == "icb")
+        & (plots["period_start"] == "2024-07-01")
+    ]
+    # The published areas only (not the suppressed, empty or zero-sized ones) set its span.
+    expected = stats.funnel_plot([900.0, 4_000.0, 12_000.0], 62.0, "proportion", multiplier=100)
+    assert expected is not None
+    pd.testing.assert_frame_equal(
+        one.drop(columns=["indicator_id", "area_type", "period_start"]).reset_index(drop=True), expected
+    )
+    assert one["denominator"].iloc[0] == 720
+    assert one["denominator"].iloc[-1] == 14_400
+    assert (one["target"] == 62.0).all()
+    rates = plots.loc[(plots["indicator_id"] == "admissions") & (plots["area_type"] == "region")]
+    assert (rates["target"] == 410.0).all()
+    assert (rates["upper_99_8"] > 410.0).all()
+
+
+def test_no_funnel_without_england_or_around_an_impossible_target() -> None:
+    indicators = pd.DataFrame(
+        {"indicator_id": ["screening"], "measure": ["proportion"], "multiplier": [100.0]}
+    )
+    values = _funnel_values(np.random.default_rng(3))
+    values = values.loc[values["indicator_id"] == "screening"]
+    withheld = values.assign(value=values["value"].where(values["area_type"] != "england"))
+    assert stats.funnel_plots(withheld, indicators).empty
+    assert stats.funnel_plot([100.0], 100.0, "proportion", multiplier=100) is None
+    assert stats.funnel_plot([100.0], 0.0, "rate") is None
+    assert stats.funnel_plot([], 5.0, "rate") is None

@@ -342,3 +342,58 @@ def test_the_business_case_quotes_the_rates_the_indicator_page_shows(
         assert markupsafe_escape(row.summary) in page
         checked += 1
     assert checked
+
+
+def test_the_compare_page_draws_the_funnel_published_with_the_run(
+    client: TestClient, store_path: str
+) -> None:
+    from gapwatch import stats
+
+    # The limits are published with the run (the views layer only reads them), drawn
+    # around England's published value across the published areas of the type.
+    funnels = _read(store_path, "funnels")
+    values = _read(store_path, "indicator_values")
+    mine = values.loc[
+        (values["indicator_id"] == "cervical_screening_25_49") & (values["breakdown"] == "overall")
+    ]
+    latest = mine["period_start"].max()
+    mine = mine.loc[mine["period_start"] == latest]
+    england = float(mine.loc[mine["area_type"] == "england", "value"].iloc[0])
+    icbs = mine.loc[(mine["area_type"] == "icb") & ~mine["suppressed"].astype(bool) & mine["value"].notna()]
+    expected = stats.funnel_plot(icbs["denominator"], england, "proportion", multiplier=100)
+    assert expected is not None
+    published = funnels.loc[
+        (funnels["indicator_id"] == "cervical_screening_25_49")
+        & (funnels["area_type"] == "icb")
+        & (funnels["period_start"] == latest)
+    ].sort_values("denominator")
+    pd.testing.assert_frame_equal(
+        published[list(expected.columns)].reset_index(drop=True), expected, check_exact=True
+    )
+    # A median has none.
+    assert funnels.loc[funnels["indicator_id"] == "autism_median_wait_weeks"].empty
+    page = client.get("/compare/cervical_screening_25_49").text
+    assert f"around England's value {england:.3g}" in page
+    assert "Funnel plot of the value" in page
+
+
+def test_a_store_from_before_funnels_were_published_serves_the_compare_page_without_one(
+    store_path: str,
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    import shutil
+
+    import duckdb
+
+    copy = str(tmp_path / "older.duckdb")
+    shutil.copy(store_path, copy)
+    connection = duckdb.connect(copy)
+    try:
+        connection.execute("DROP TABLE IF EXISTS funnels")
+    finally:
+        connection.close()
+    response = TestClient(create_app(copy)).get("/compare/cervical_screening_25_49")
+    assert response.status_code == 200
+    assert "Quintile 1-5 gap by area" in response.text
+    # Nothing is computed in its place: no published limits, no funnel.
+    assert "Funnel plot of the value" not in response.text

@@ -6,7 +6,7 @@ back as the same kind.
 """
 
 from gapwatch.stats.compare import compare
-from gapwatch.stats.funnels import funnel_limits
+from gapwatch.stats.funnels import funnel_limits, funnel_plot, funnel_plots
 from gapwatch.stats.gaps import gap, mover_difference
 from gapwatch.stats.heat import heat_measures
 from gapwatch.stats.intervals import byars, exact_poisson, poisson_limits, wilson, z_value
@@ -26,6 +26,8 @@ __all__ = [
     "dsr",
     "exact_poisson",
     "funnel_limits",
+    "funnel_plot",
+    "funnel_plots",
     "gap",
     "heat_measures",
     "isr",

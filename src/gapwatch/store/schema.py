@@ -61,6 +61,11 @@ SCHEMA: dict[str, list[tuple[str, str]]] = {
         ("run_id", TEXT), ("source", TEXT), ("file", TEXT), ("indicator_id", TEXT), ("kind", TEXT),
         ("column_name", TEXT), ("rows", DOUBLE), ("share", DOUBLE), ("suppressed", "BOOLEAN"), ("text", TEXT),
     ],
+    "funnels": [
+        ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("period_start", "DATE"),
+        ("denominator", DOUBLE), ("lower_95", DOUBLE), ("upper_95", DOUBLE), ("lower_99_8", DOUBLE),
+        ("upper_99_8", DOUBLE), ("target", DOUBLE),
+    ],
     # Written by gapwatch.monitor after the run is published (see Store.replace_monitor).
     "trends": [
         ("run_id", TEXT), ("indicator_id", TEXT), ("area_type", TEXT), ("area_code", TEXT),
@@ -125,6 +130,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
         ("run_id", "indicator_id", "area_type", "period_start"),
     ],
     "completeness": [("run_id", "area_type", "area_code")],
+    "funnels": [("run_id", "indicator_id", "area_type", "period_start")],
     "trends": [("run_id", "area_type", "area_code", "indicator_id")],
     "spc": [("run_id", "area_type", "area_code", "indicator_id")],
     "alerts": [("run_id", "area_type", "area_code")],

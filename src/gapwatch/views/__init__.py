@@ -12,12 +12,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from gapwatch.codes import ENGLAND
 from gapwatch.disclosure.wording import national_controlled, publication_warning
 from gapwatch.errors import StoreError
 from gapwatch.formats import AREA_TYPE_NAMES as AREA_TYPE_NAMES
@@ -59,6 +57,28 @@ ETHNIC_GROUPING_NAMES = {
     "census2021": "as ONS Census 2021 does, with Chinese (code R) under Asian",
     "nhs2001": "as the NHS Data Dictionary's 2001 Census based list does, with Chinese (code R) under Other",
 }
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """A funnel plot as published: the areas (name, denominator, value) and the limit lines."""
+
+    areas: pd.DataFrame
+    limits: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class RunCatalogue:
+    """The tables of one run that every page needs: its ``runs`` row, indicators, areas, periods.
+
+    A published run never changes, so a server may read them once and hand them to each
+    later :class:`Results` of the same run (:meth:`Results.with_catalogue`).
+    """
+
+    run: dict[str, Any]
+    indicators: pd.DataFrame
+    areas: pd.DataFrame
+    periods: pd.DataFrame
 
 
 @dataclass
@@ -161,6 +181,23 @@ class Results:
         for column in ("period_start", "period_end"):
             frame[column] = pd.to_datetime(frame[column]).dt.date
         return frame
+
+    def catalogue(self) -> RunCatalogue:
+        """This run's catalogue (read from the store unless already read)."""
+        return RunCatalogue(self.run, self.indicators, self.areas, self.periods)
+
+    def with_catalogue(self, catalogue: RunCatalogue) -> Results:
+        """This object, its catalogue taken from ``catalogue`` (read earlier for the same run)."""
+        if catalogue.run.get("run_id") != self.run_id:
+            raise ValueError(f"the catalogue of run {catalogue.run.get('run_id')} is not run {self.run_id}'s")
+        # The cached properties keep their values in the instance dictionary.
+        self.__dict__.update(
+            run=catalogue.run,
+            indicators=catalogue.indicators,
+            areas=catalogue.areas,
+            periods=catalogue.periods,
+        )
+        return self
 
     def indicator(self, indicator_id: str) -> dict[str, Any] | None:
         found = self.indicators.loc[self.indicators["indicator_id"] == indicator_id]
@@ -309,37 +346,31 @@ class Results:
         frame["area_name"] = frame["area_name"].fillna(frame["area_code"])
         return frame.sort_values("gap", key=lambda gap: gap.abs(), ascending=False, na_position="last")
 
-    def funnel(
-        self, indicator_id: str, area_type: str, period_start: Any
-    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    def funnel(self, indicator_id: str, area_type: str, period_start: Any) -> Funnel | None:
         """Areas' overall values and the funnel around England's value (Spiegelhalter 2005).
 
-        The limits are display geometry for a funnel plot (where a value would count as
-        a special cause for an area of each size), drawn from :func:`gapwatch.stats.funnel_limits`;
-        no estimate is made here. None for measures a funnel does not suit (means, medians).
+        The limits were computed when the run was published (the ``funnels`` table, made
+        by :func:`gapwatch.stats.funnel_plots`); this only reads them, with the areas they
+        were drawn for. None when the run has no funnel for the indicator, area type and
+        period (measures a funnel does not suit, such as means and medians, have none).
         """
-        from gapwatch.stats import funnel_limits
-
-        indicator = self.indicator(indicator_id)
-        if indicator is None or indicator["measure"] not in ("proportion", "crude_rate"):
+        if not self.store.has_table("funnels"):
+            return None  # a store written by a gapwatch that did not publish funnels
+        limits = _dates(
+            self._select(
+                "funnels",
+                "indicator_id = ? AND area_type = ? AND period_start = ?",
+                (indicator_id, area_type, period_start),
+                "denominator",
+            )
+        )
+        if limits.empty:
             return None
-        england = self.values(indicator_id, "england", ENGLAND, "overall", period_start)
         areas = self.compare(indicator_id, area_type, period_start)
         areas = areas.loc[
             ~areas["suppressed"].astype(bool) & areas["denominator"].gt(0) & areas["value"].notna()
         ]
-        if england.empty or areas.empty or pd.isna(england["value"].iloc[0]):
-            return None
-        target, multiplier = float(england["value"].iloc[0]), float(indicator["multiplier"] or 1)
-        measure: Literal["proportion", "rate"] = (
-            "proportion" if indicator["measure"] == "proportion" else "rate"
-        )
-        if target <= 0 or (measure == "proportion" and target >= multiplier):
-            return None
-        low, high = float(areas["denominator"].min()), float(areas["denominator"].max())
-        grid = np.unique(np.geomspace(max(low * 0.8, 1.0), high * 1.2, 80).round())
-        limits = funnel_limits(grid, target, measure, multiplier=multiplier).assign(target=target)
-        return areas, limits
+        return Funnel(areas, limits.drop(columns=["run_id", "indicator_id", "area_type", "period_start"]))
 
     def alerts(
         self, area_type: str | None = None, area_code: str | None = None, rule: str | None = None
