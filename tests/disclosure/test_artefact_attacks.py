@@ -75,7 +75,7 @@ class Published:
 def _read(path: str, table: str) -> pd.DataFrame:
     store = open_store(path, read_only=True)
     try:
-        return store.read(table)
+        return store.read(table, store.latest_run(include_private=True))
     finally:
         store.close()
 
