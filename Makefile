@@ -38,7 +38,7 @@ test-tools:
 # tests run on every core (pytest-xdist).
 test: install-test test-tools
 	GAPWATCH_PROPERTY_EXAMPLES=$${GAPWATCH_PROPERTY_EXAMPLES:-$$( [ "$$CI" = true ] && echo 1500 || echo 150 )} \
-	  $(PY) -m pytest -n auto --durations=25
+	  $(PY) -m pytest -n auto --dist worksteal --durations=25
 
 # CI runs this before the tests (.ci/run): lint, formatting and types are part of passing.
 lint: install-test
